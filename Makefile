@@ -1,0 +1,52 @@
+# Every command the README names. Setup is idempotent: a stamp file records the installed
+# state, so a second `make` reinstalls nothing unless pyproject.toml or constraints.txt changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+
+.PHONY: setup data lab test lint unit nbval book bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab,dev]"
+	touch $@
+
+data: $(STAMP)
+	$(BIN)/python -m mnistlib.data
+
+lab: data
+	$(BIN)/jupyter lab notebooks/
+
+test: lint unit nbval
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check mnistlib tests images
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -n 2 tests
+
+nbval: data
+	MNISTLIB_QUICK=1 $(BIN)/pytest --nbval-lax --nbval-current-env -p no:python \
+		-n 2 --dist loadscope notebooks/
+
+# Execute every notebook top to bottom on the full data and keep the outputs (what is committed).
+book: data
+	for nb in $(NOTEBOOKS); do \
+		echo "== $$nb"; start=$$(date +%s); \
+		env -u MNISTLIB_QUICK $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.store_widget_state=True \
+			"$$nb" || exit 1; \
+		echo "   $$(( $$(date +%s) - start )) s"; \
+	done
+
+bench: data
+	$(BIN)/python -m mnistlib.benchmark
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

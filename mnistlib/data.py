@@ -1,0 +1,193 @@
+"""MNIST for the series: fetch and verify, the train/validation/test splits, quick mode for CI,
+and an in-memory batch loader that replaces `DataLoader` + `ToTensor()`.
+
+Command line: `python -m mnistlib.data [--root DIR] [--from DIR]` fetches and verifies the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from mnistlib.fetch import FetchError, fetch, raw_folder
+
+MEAN, STD = 0.1307, 0.3081  # pixel mean and standard deviation of the training set, in [0, 1]
+SPLIT_SEED = 55
+QUICK_SIZES = {"train": 2000, "val": 500, "test": 500}  # images per split in quick mode
+
+__all__ = [
+    "MEAN",
+    "STD",
+    "FetchError",
+    "InMemoryLoader",
+    "data_root",
+    "fetch",
+    "is_quick",
+    "load_mnist",
+    "quick_subset",
+    "raw_folder",
+    "to_tensors",
+]
+
+
+def data_root() -> Path:
+    """Where MNIST lives: `MNISTLIB_DATA_ROOT`, else the checkout's `data/`, else `./data`."""
+    if os.environ.get("MNISTLIB_DATA_ROOT"):
+        return Path(os.environ["MNISTLIB_DATA_ROOT"])
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
+        return checkout / "data"
+    return Path.cwd() / "data"
+
+
+def is_quick() -> bool:
+    """True when `MNISTLIB_QUICK` is set to anything but '', '0' or 'false' (CI's subsets)."""
+    return os.environ.get("MNISTLIB_QUICK", "").strip().lower() not in ("", "0", "false")
+
+
+def quick_subset(dataset, size: int):
+    """A fixed, class-balanced `Subset` of `size` images: the first size/10 of each digit."""
+    import torch
+    from torch.utils.data import Subset
+
+    _, labels = to_tensors(dataset)
+    per_class = size // 10
+    picks = [torch.nonzero(labels == c).flatten()[:per_class] for c in range(10)]
+    return Subset(dataset, torch.sort(torch.cat(picks)).values.tolist())
+
+
+def load_mnist(root: str | os.PathLike | None = None, transform=None, quick: bool | None = None):
+    """(train, val, test) datasets of 48,000 / 12,000 / 10,000 images; small in quick mode.
+
+    The validation set is 20% of the 60,000 training images, split with seed 55.
+
+    `transform` defaults to `ToTensor()`. The files are fetched first if they are not in place.
+    """
+    import torch
+    from torch.utils.data import random_split
+    from torchvision import datasets, transforms
+
+    root = Path(root) if root is not None else data_root()
+    fetch(root, log=lambda msg: print(msg, file=sys.stderr))
+    transform = transform if transform is not None else transforms.ToTensor()
+    full_train = datasets.MNIST(root, train=True, download=False, transform=transform)
+    test = datasets.MNIST(root, train=False, download=False, transform=transform)
+    split_rng = torch.Generator().manual_seed(SPLIT_SEED)
+    train, val = random_split(full_train, [48_000, 12_000], split_rng)
+    if is_quick() if quick is None else quick:
+        train, val, test = (
+            quick_subset(ds, QUICK_SIZES[name])
+            for ds, name in ((train, "train"), (val, "val"), (test, "test"))
+        )
+    return train, val, test
+
+
+def to_tensors(dataset):
+    """The uint8 images (N, 28, 28) and int64 labels (N,) of an MNIST dataset or a Subset of one."""
+    import torch
+    from torch.utils.data import Subset
+    from torchvision.datasets import MNIST
+
+    if isinstance(dataset, Subset):
+        images, labels = to_tensors(dataset.dataset)
+        index = torch.as_tensor(dataset.indices, dtype=torch.long)
+        return images[index], labels[index]
+    if isinstance(dataset, MNIST):
+        return dataset.data, dataset.targets
+    raise TypeError(
+        f"expected a torchvision MNIST dataset or a Subset of one, got {type(dataset).__name__}"
+    )
+
+
+class InMemoryLoader:
+    """Batches `(X, y)` from uint8 images held in memory, as `DataLoader` + `ToTensor()` gives them.
+
+    X is float32 of shape (B, 1, 28, 28) with values in [0, 1] (or normalized with `MEAN`, `STD`
+    when `normalize=True`); y is int64 of shape (B,). Shuffling draws from a generator seeded with
+    `seed`, so two loaders with the same seed give the same batches.
+    """
+
+    def __init__(
+        self,
+        data,
+        batch_size: int = 64,
+        shuffle: bool = False,
+        normalize: bool = False,
+        drop_last: bool = False,
+        seed: int = 0,
+        device=None,
+    ):
+        import torch
+
+        images, labels = data if isinstance(data, tuple) else to_tensors(data)
+        if images.dtype != torch.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise ValueError(
+                "expected uint8 images of shape (N, 28, 28), "
+                f"got {images.dtype} of shape {tuple(images.shape)}"
+            )
+        if len(labels) != len(images):
+            raise ValueError(f"got {len(images)} images but {len(labels)} labels")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.images = images.to(device) if device is not None else images
+        self.labels = labels.to(self.images.device, torch.long)
+        self.batch_size, self.shuffle, self.normalize, self.drop_last = (
+            batch_size,
+            shuffle,
+            normalize,
+            drop_last,
+        )
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        full, rest = divmod(len(self.images), self.batch_size)
+        return full if self.drop_last or rest == 0 else full + 1
+
+    def __iter__(self) -> Iterator:
+        import torch
+
+        n = len(self.images)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        order = order.to(self.images.device)
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            index = order[start : start + self.batch_size]
+            X = self.images[index].unsqueeze(1).float().div_(255)
+            if self.normalize:
+                X = X.sub_(MEAN).div_(STD)
+            yield X, self.labels[index]
+
+    @property
+    def num_samples(self) -> int:
+        """How many images one pass yields (fewer than held when `drop_last` cuts a batch)."""
+        return min(len(self.images), len(self) * self.batch_size)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: fetch and verify the MNIST files."""
+    parser = argparse.ArgumentParser(prog="python -m mnistlib.data", description=main.__doc__)
+    parser.add_argument("--root", default=None, help="data root (default: the checkout's data/)")
+    parser.add_argument(
+        "--from",
+        dest="from_dir",
+        default=None,
+        metavar="DIR",
+        help="a folder holding the four IDX files, raw or .gz",
+    )
+    args = parser.parse_args(argv)
+    root = Path(args.root) if args.root else data_root()
+    start = time.perf_counter()
+    try:
+        raw = fetch(root, from_dir=args.from_dir)
+    except FetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"MNIST verified in {raw} ({time.perf_counter() - start:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

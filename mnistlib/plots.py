@@ -1,0 +1,139 @@
+"""Figures for the notebooks: digit grids, learning curves, failure gallery, confusion matrix."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+import torch
+from torch import nn
+
+from mnistlib.train import History, model_device, predict
+
+RIGHT, WRONG = "tab:green", "tab:red"
+
+
+def show_digits(
+    images: torch.Tensor,
+    labels: Sequence[int] | torch.Tensor | None = None,
+    preds: Sequence[int] | torch.Tensor | None = None,
+    ncols: int = 8,
+    title: str | None = None,
+) -> plt.Figure:
+    """A grid of digits titled with their labels; with `preds`, titles say 'pred (true)' in green
+    when right and red when wrong. `images` is (N, 28, 28) or (N, 1, 28, 28), any dtype."""
+    images = torch.as_tensor(images).detach().cpu()
+    if images.ndim == 4 and images.shape[1] == 1:
+        images = images[:, 0]
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(
+            f"expected images of shape (N, 28, 28) or (N, 1, 28, 28), got {tuple(images.shape)}"
+        )
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.5 * nrows + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap="gray_r")
+        if preds is not None and labels is not None:
+            right = int(preds[i]) == int(labels[i])
+            ax.set_title(f"{int(preds[i])} ({int(labels[i])})", color=RIGHT if right else WRONG)
+        elif labels is not None:
+            ax.set_title(str(int(labels[i])))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(histories: History | dict[str, History], title: str | None = None) -> plt.Figure:
+    """Loss and accuracy per epoch, training (solid) and validation (dashed), for one run or several
+    runs given as {name: history}."""
+    runs = {"": histories} if isinstance(histories, History) else dict(histories)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for (name, h), color in zip(runs.items(), colors * 10, strict=False):
+        epochs = range(1, h.epochs + 1)
+        prefix = f"{name}, " if name else ""
+        curves = ((ax_loss, h.train_loss, h.val_loss), (ax_acc, h.train_acc, h.val_acc))
+        for ax, train, val in curves:
+            ax.plot(epochs, train, "-o", color=color, ms=3, label=f"{prefix}training")
+            if val:
+                ax.plot(epochs, val, "--o", color=color, ms=3, label=f"{prefix}validation")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss (mean per image)", title="Loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def find_failures(
+    model: nn.Module, loader: Iterable, n: int = 16
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The first `n` misclassified images in `loader`, scanning batch after batch, with their
+    predicted and true labels (all on the CPU). Fewer come back if the loader runs out."""
+    model.eval()
+    where = model_device(model)
+    images, preds, labels = [], [], []
+    found = 0
+    for X, y in loader:
+        pred = model(X.to(where)).argmax(dim=1).cpu()
+        wrong = pred != y.cpu()
+        images.append(X.cpu()[wrong])
+        preds.append(pred[wrong])
+        labels.append(y.cpu()[wrong])
+        found += int(wrong.sum())
+        if found >= n:
+            break
+    if not images:
+        raise ValueError("the loader yielded no batches; is the dataset empty?")
+    return torch.cat(images)[:n], torch.cat(preds)[:n], torch.cat(labels)[:n]
+
+
+def show_failures(model: nn.Module, loader: Iterable, n: int = 16, ncols: int = 8) -> plt.Figure:
+    """A gallery of `n` images the model gets wrong, titled 'predicted (true)'."""
+    images, preds, labels = find_failures(model, loader, n)
+    if len(images) == 0:
+        raise ValueError("the model classified every image in the loader correctly")
+    return show_digits(images, labels, preds, ncols=ncols, title="Misclassified: predicted (true)")
+
+
+def confusion_matrix(model: nn.Module, loader: Iterable) -> torch.Tensor:
+    """10 × 10 counts: row = true digit, column = predicted digit."""
+    preds, labels = predict(model, loader)
+    return torch.bincount(labels * 10 + preds, minlength=100).reshape(10, 10)
+
+
+def plot_confusion_matrix(model: nn.Module, loader: Iterable, title: str | None = None) -> plt.Axes:
+    """The confusion matrix as a heatmap, with the diagonal (correct answers) masked so that the
+    mistakes stand out; each cell is a count of test images."""
+    counts = confusion_matrix(model, loader)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    sns.heatmap(
+        counts.numpy(),
+        mask=torch.eye(10, dtype=torch.bool).numpy(),
+        annot=True,
+        fmt="d",
+        cmap="Reds",
+        cbar_kws={"label": "number of images (diagonal hidden)"},
+        ax=ax,
+    )
+    accuracy = 100 * counts.diag().sum() / counts.sum()
+    ax.set(
+        xlabel="predicted digit",
+        ylabel="true digit",
+        title=title or f"Confusion matrix (accuracy {accuracy:.2f}%)",
+    )
+    fig.tight_layout()
+    return ax

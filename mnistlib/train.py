@@ -1,0 +1,160 @@
+"""Training loops: seeding, device choice, one epoch, evaluation, and `fit` with a history."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+
+def set_seed(seed: int = 0) -> None:
+    """Seed Python, NumPy and PyTorch (CPU and CUDA) so that reruns give the same numbers."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+
+
+def device() -> torch.device:
+    """The fastest device here: CUDA, then Apple's MPS, then the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device a model's parameters live on (the CPU for a model without parameters)."""
+    return next(model.parameters(), torch.empty(0)).device
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: Iterable,
+    loss_fn: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batch_losses: list[float] | None = None,
+) -> tuple[float, float]:
+    """Train for one pass over `loader`; return accuracy (%) and mean loss over the pass.
+
+    Both are running figures, measured on each batch just before its update. The loss of every
+    batch is appended to `batch_losses` when a list is given.
+    """
+    model.train()
+    where = model_device(model)
+    total, correct, loss_sum = 0, 0, 0.0
+    for X, y in loader:
+        X, y = X.to(where), y.to(where)
+        logits = model(X)
+        loss = loss_fn(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += len(y)
+        correct += (logits.argmax(dim=1) == y).sum().item()
+        loss_sum += loss.item() * len(y)
+        if batch_losses is not None:
+            batch_losses.append(loss.item())
+    if total == 0:
+        raise ValueError("the training loader yielded no batches; is the dataset empty?")
+    return 100.0 * correct / total, loss_sum / total
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, loader: Iterable, loss_fn: nn.Module | None = None
+) -> tuple[float, float]:
+    """Accuracy (%) and mean loss (cross entropy by default) of `model` over `loader`."""
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    model.eval()
+    where = model_device(model)
+    total, correct, loss_sum = 0, 0, 0.0
+    for X, y in loader:
+        X, y = X.to(where), y.to(where)
+        logits = model(X)
+        total += len(y)
+        correct += (logits.argmax(dim=1) == y).sum().item()
+        loss_sum += loss_fn(logits, y).item() * len(y)
+    if total == 0:
+        raise ValueError("the evaluation loader yielded no batches; is the dataset empty?")
+    return 100.0 * correct / total, loss_sum / total
+
+
+@torch.no_grad()
+def predict(model: nn.Module, loader: Iterable) -> tuple[torch.Tensor, torch.Tensor]:
+    """Predicted and true labels (both int64 on the CPU) for every image in `loader`."""
+    model.eval()
+    where = model_device(model)
+    preds, labels = [], []
+    for X, y in loader:
+        preds.append(model(X.to(where)).argmax(dim=1).cpu())
+        labels.append(y.cpu())
+    if not preds:
+        raise ValueError("the loader yielded no batches; is the dataset empty?")
+    return torch.cat(preds), torch.cat(labels)
+
+
+@dataclass
+class History:
+    """What `fit` measured: one entry per epoch, except `batch_loss` (one per training batch)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    batch_loss: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs were run."""
+        return len(self.train_loss)
+
+
+def fit(
+    model: nn.Module,
+    train_loader: Iterable,
+    val_loader: Iterable | None = None,
+    epochs: int = 5,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr: float = 0.1,
+    loss_fn: nn.Module | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    progress: bool = True,
+) -> History:
+    """Train `model` for `epochs` epochs and return its `History`.
+
+    The optimizer defaults to SGD with learning rate `lr`; the loss to cross entropy. A scheduler
+    steps once after each epoch; `History.lr` records the rate used *during* each epoch.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    history = History()
+    bar = tqdm(range(epochs), desc=type(model).__name__, unit="epoch", disable=not progress)
+    for _ in bar:
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        start = time.perf_counter()
+        acc, loss = train_one_epoch(model, train_loader, loss_fn, optimizer, history.batch_loss)
+        history.seconds.append(time.perf_counter() - start)
+        history.train_acc.append(acc)
+        history.train_loss.append(loss)
+        if val_loader is not None:
+            val_acc, val_loss = evaluate(model, val_loader, loss_fn)
+            history.val_acc.append(val_acc)
+            history.val_loss.append(val_loss)
+            bar.set_postfix(train_acc=f"{acc:.1f}%", val_acc=f"{val_acc:.1f}%")
+        else:
+            bar.set_postfix(train_acc=f"{acc:.1f}%", train_loss=f"{loss:.3f}")
+        if scheduler is not None:
+            scheduler.step()
+    return history
