@@ -77,7 +77,7 @@ def load_mnist(root: str | os.PathLike | None = None, transform=None, quick: boo
     full_train = datasets.MNIST(root, train=True, download=False, transform=transform)
     test = datasets.MNIST(root, train=False, download=False, transform=transform)
     split_rng = torch.Generator().manual_seed(SPLIT_SEED)
-    train, val = random_split(full_train, [48_000, 12_000], split_rng)
+    train, val = random_split(full_train, [0.8, 0.2], split_rng)
     if is_quick() if quick is None else quick:
         train, val, test = (
             quick_subset(ds, QUICK_SIZES[name])

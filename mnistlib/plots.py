@@ -39,7 +39,7 @@ def show_digits(
         ax.axis("off")
         if i >= n:
             continue
-        ax.imshow(images[i], cmap="gray_r")
+        ax.imshow(images[i].numpy(), cmap="gray_r")
         if preds is not None and labels is not None:
             right = int(preds[i]) == int(labels[i])
             ax.set_title(f"{int(preds[i])} ({int(labels[i])})", color=RIGHT if right else WRONG)

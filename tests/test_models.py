@@ -1,0 +1,96 @@
+"""Models: output shapes, parameter counts worked out by hand, errors on wrong input."""
+
+import pytest
+import torch
+from torch import nn
+
+from mnistlib import models
+
+
+def test_softmax_regression_shape_and_parameters():
+    model = models.SoftmaxRegression()
+    assert model(torch.rand(5, 1, 28, 28)).shape == (5, 10)
+    assert models.count_parameters(model) == 784 * 10 + 10
+
+
+@pytest.mark.parametrize(
+    ("hidden", "expected"),
+    [
+        ((10,), 784 * 10 + 10 + 10 * 10 + 10),
+        ((128,), 784 * 128 + 128 + 128 * 10 + 10),
+        ((50, 50, 50), (784 * 50 + 50) + 2 * (50 * 50 + 50) + (50 * 10 + 10)),
+    ],
+)
+def test_mlp_parameter_counts(hidden, expected):
+    model = models.MLP(*hidden)
+    assert models.count_parameters(model) == expected
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_reference_mlp_has_dropout_after_first_layer_only():
+    model = models.MLP(50, 50, 50, dropout=(0.2, 0, 0))
+    kinds = [type(m).__name__ for m in model.layers]
+    assert kinds == [
+        "Flatten",
+        "Linear",
+        "ReLU",
+        "Dropout",
+        "Linear",
+        "ReLU",
+        "Linear",
+        "ReLU",
+        "Linear",
+    ]
+    assert model.layers[3].p == 0.2
+
+
+@pytest.mark.parametrize(
+    ("where", "order"), [("before", ["BatchNorm1d", "Tanh"]), ("after", ["Tanh", "BatchNorm1d"])]
+)
+def test_mlp_batch_norm_placement(where, order):
+    model = models.MLP(30, activation=nn.Tanh, batch_norm=where)
+    kinds = [type(m).__name__ for m in model.layers]
+    assert kinds[2:4] == order
+    assert models.count_parameters(model) == 784 * 30 + 30 + 2 * 30 + 30 * 10 + 10
+
+
+def test_dropout_is_off_in_eval_mode():
+    torch.manual_seed(0)
+    model = models.MLP(20, dropout=0.5).eval()
+    X = torch.rand(4, 1, 28, 28)
+    assert torch.equal(model(X), model(X))
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ((64, 784), "got \\(64, 784\\); did you flatten twice\\?"),
+        ((64, 28, 28), "add the channel axis"),
+        ((64, 3, 28, 28), "expected images of shape \\(N, 1, 28, 28\\), got \\(64, 3, 28, 28\\)"),
+    ],
+)
+@pytest.mark.parametrize("model", [models.SoftmaxRegression(), models.MLP(10)])
+def test_wrong_shape_names_the_expected_one(model, shape, message):
+    with pytest.raises(ValueError, match=message):
+        model(torch.rand(shape))
+
+
+def test_integer_images_are_refused():
+    with pytest.raises(TypeError, match="expected float images"):
+        models.MLP(10)(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
+    with pytest.raises(TypeError, match="expected a torch.Tensor"):
+        models.check_images([[0.0]])
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((), {}, "one or more hidden layer sizes"),
+        ((0,), {}, "one or more hidden layer sizes"),
+        ((10, 10), {"dropout": (0.1,)}, "1 dropout rates for 2 hidden layers"),
+        ((10,), {"batch_norm": "middle"}, "batch_norm must be"),
+    ],
+)
+def test_mlp_rejects_bad_arguments(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        models.MLP(*args, **kwargs)

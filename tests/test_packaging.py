@@ -1,0 +1,55 @@
+"""The project's own files agree with each other: pyproject, environment.yml, constraints, CI."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+TOP = Path(__file__).resolve().parent.parent
+
+
+def name_of(requirement: str) -> str:
+    return re.split(r"[<>=!~ ;\[]", requirement, maxsplit=1)[0].strip().lower()
+
+
+def pyproject_requirements() -> list[str]:
+    project = tomllib.loads((TOP / "pyproject.toml").read_text())["project"]
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    return project["dependencies"] + extras
+
+
+def test_environment_yml_lists_the_same_packages_as_pyproject():
+    env = yaml.safe_load((TOP / "environment.yml").read_text())
+    python = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python")]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert python == ["python=3.11"]
+    assert sorted(pip) == sorted(pyproject_requirements())
+
+
+def test_constraints_pin_every_requirement_exactly():
+    lines = [
+        line.split("#")[0].strip() for line in (TOP / "constraints.txt").read_text().splitlines()
+    ]
+    pins = [line for line in lines if line]
+    assert all("==" in pin for pin in pins)
+    pinned = {name_of(pin) for pin in pins}
+    assert {name_of(r) for r in pyproject_requirements()} <= pinned
+    assert 'torch==2.14.1 ; platform_machine == "x86_64"' in pins
+
+
+def test_package_declares_ranges_not_pins():
+    assert not any("==" in r for r in pyproject_requirements())
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (TOP / "README.md").read_text()
+    ci = (TOP / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", readme, flags=re.M)
+    assert re.search(r"^make test$", ci, flags=re.M)
+
+
+def test_makefile_has_every_command_the_readme_names():
+    targets = set(re.findall(r"^([a-z]+):", (TOP / "Makefile").read_text(), flags=re.M))
+    named = set(re.findall(r"`make ([a-z]+)`", (TOP / "README.md").read_text()))
+    assert named and named <= targets
