@@ -28,12 +28,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check mnistlib tests images
 
+# Two test processes share the two cores, so each gets one thread: PyTorch's default of one
+# thread per core makes small tensor operations wait on each other and run many times slower.
 unit: $(STAMP)
-	$(BIN)/pytest -q -n 2 tests
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 -W error tests
 
 nbval: data
-	MNISTLIB_QUICK=1 $(BIN)/pytest --nbval-lax --nbval-current-env -p no:python \
-		-n 2 --dist loadscope notebooks/
+	MNISTLIB_QUICK=1 OMP_NUM_THREADS=1 $(BIN)/pytest --nbval-lax --nbval-current-env \
+		-p no:python -n 2 --dist loadscope notebooks/
 
 # Execute every notebook top to bottom on the full data and keep the outputs (what is committed).
 book: data

@@ -76,3 +76,31 @@ class MLP(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters (weights and biases) in `model`."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+class SmallCNN(nn.Module):
+    """A small convolutional network: blocks of 3×3 convolution, ReLU and 2×2 max pooling, then
+    one linear layer to 10 logits.
+
+    `SmallCNN((8, 16))` is conv 1→8 (28×28), pool to 14×14, conv 8→16, pool to 7×7, and a linear
+    layer from the 16 × 7 × 7 = 784 features. `batch_norm=True` puts `BatchNorm2d` between each
+    convolution and its ReLU.
+    """
+
+    def __init__(self, channels: tuple[int, ...] = (8, 16), batch_norm: bool = False):
+        super().__init__()
+        if not 1 <= len(channels) <= 4 or any(c < 1 for c in channels):
+            raise ValueError(f"expected 1 to 4 channel counts >= 1, got {channels}")
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip((1, *channels), channels, strict=False):
+            layers.append(nn.Conv2d(c_in, c_out, kernel_size=3, padding=1))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(c_out))
+            layers += [nn.ReLU(), nn.MaxPool2d(2)]
+        side = 28 // 2 ** len(channels)
+        layers += [nn.Flatten(), nn.Linear(channels[-1] * side * side, 10)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        check_images(X)
+        return self.layers(X)

@@ -8,7 +8,7 @@ import torch
 
 
 def digit_browser(images: torch.Tensor, labels: torch.Tensor) -> widgets.interactive:
-    """A slider over `images` (N, 28, 28): the digit, its label and its pixel values side by side."""
+    """A slider over `images` (N, 28, 28) showing each digit, its label and its pixel values."""
     if images.ndim != 3 or tuple(images.shape[1:]) != (28, 28) or len(images) != len(labels):
         raise ValueError(
             f"expected images of shape (N, 28, 28) and N labels, "

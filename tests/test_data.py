@@ -2,11 +2,11 @@
 
 import pytest
 import torch
+from conftest import N_TEST, N_TRAIN
 from torch.utils.data import DataLoader, Subset
 from torchvision import transforms
 
 from mnistlib import data
-from conftest import N_TEST, N_TRAIN
 
 
 def test_load_mnist_splits_80_20_and_test(synthetic_root):

@@ -137,6 +137,7 @@ def http_server(synthetic_files):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
+    server.server_close()
 
 
 def test_mirror_that_fails_then_one_that_works(tmp_path, http_server):
