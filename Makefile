@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml constraints.txt
 data: $(STAMP)
 	$(BIN)/python -m mnistlib.data
 
+# JupyterLab refuses to run as root (in a container, say) unless told to.
 lab: data
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: lint unit nbval
 
