@@ -27,7 +27,7 @@ test: lint unit nbval
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check mnistlib tests images
+	$(BIN)/ruff format --check --exclude "*.ipynb" .
 
 # Two test processes share the two cores, so each gets one thread: PyTorch's default of one
 # thread per core makes small tensor operations wait on each other and run many times slower.
