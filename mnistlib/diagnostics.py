@@ -67,9 +67,9 @@ def gradient_norms(
 
 
 def sorted_by_label(dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    """The images and labels of an MNIST dataset (or Subset) sorted by digit, all 0s first:
-    a training set in the worst possible order, ready for `data.InMemoryLoader`."""
-    images, labels = data.to_tensors(dataset)
+    """The images and labels of an MNIST dataset, a Subset or an (images, labels) pair, sorted by
+    digit with all 0s first: a training set in the worst order, ready for `data.InMemoryLoader`."""
+    images, labels = dataset if isinstance(dataset, tuple) else data.to_tensors(dataset)
     order = torch.argsort(labels, stable=True)
     return images[order], labels[order]
 
@@ -128,11 +128,14 @@ def plot_lr(histories: History | Mapping[str, History], title: str | None = None
     for name, h in runs.items():
         ax.step(range(1, h.epochs + 1), h.lr, "-o", where="mid", ms=4, label=name or None)
     ax.set(xlabel="epoch", ylabel="learning rate (log scale)", yscale="log")
+    rates = sorted({lr for h in runs.values() for lr in h.lr})
+    ax.set_yticks(rates, [f"{lr:g}" for lr in rates], minor=False)
+    ax.yaxis.set_minor_locator(plt.NullLocator())
     ax.set_title(title or "Learning rate used during each epoch")
     ax.xaxis.get_major_locator().set_params(integer=True)
     if any(runs):
         ax.legend(fontsize="small")
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=0.3)
     return ax
 
 

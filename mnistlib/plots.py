@@ -137,3 +137,46 @@ def plot_confusion_matrix(model: nn.Module, loader: Iterable, title: str | None 
     )
     fig.tight_layout()
     return ax
+
+
+def show_weights(
+    weights: torch.Tensor,
+    titles: Sequence[str] | None = None,
+    ncols: int = 5,
+    title: str | None = None,
+    limit: float | None = None,
+) -> plt.Figure:
+    """One 28 × 28 image per row of `weights` ((K, 784) or (K, 28, 28), e.g. a linear layer's
+    weight), in a diverging colormap centred at 0: red where ink raises that row's output, blue
+    where ink lowers it. The scale runs from -limit to +limit (default: the 99th percentile of
+    |weight|, so that a few extreme pixels do not wash out the rest). Titles default to
+    'digit 0', 'digit 1', ..."""
+    weights = torch.as_tensor(weights).detach().float().cpu()
+    if weights.ndim == 2 and weights.shape[1] == 28 * 28:
+        weights = weights.reshape(-1, 28, 28)
+    if weights.ndim != 3 or weights.shape[1:] != (28, 28) or len(weights) == 0:
+        raise ValueError(
+            f"expected weights of shape (K, 784) or (K, 28, 28), got {tuple(weights.shape)}"
+        )
+    n = len(weights)
+    titles = list(titles) if titles is not None else [f"digit {i}" for i in range(n)]
+    if len(titles) != n:
+        raise ValueError(f"got {len(titles)} titles for {n} weight images")
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(1.9 * ncols + 1, 2 * nrows + 0.5), squeeze=False
+    )
+    if limit is None:
+        limit = float(torch.quantile(weights.abs().flatten(), 0.99))
+        limit = limit or float(weights.abs().max()) or 1.0
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            image = ax.imshow(weights[i].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_title(titles[i])
+    fig.colorbar(
+        image, ax=axes, shrink=0.8, extend="both", label="weight per pixel (red +, blue −)"
+    )
+    fig.suptitle(title or "Weights as images: red pixels push the output up, blue pull it down")
+    return fig
