@@ -28,7 +28,7 @@ __all__ = [
     "fetch",
     "is_quick",
     "load_mnist",
-    "quick_subset",
+    "balanced_subset",
     "raw_folder",
     "to_tensors",
 ]
@@ -49,8 +49,8 @@ def is_quick() -> bool:
     return os.environ.get("MNISTLIB_QUICK", "").strip().lower() not in ("", "0", "false")
 
 
-def quick_subset(dataset, size: int):
-    """A fixed, class-balanced `Subset` of `size` images: the first size/10 of each digit."""
+def balanced_subset(dataset, size: int):
+    """A fixed, class-balanced `Subset` of `size` images: the first size//10 of each digit."""
     import torch
     from torch.utils.data import Subset
 
@@ -80,7 +80,7 @@ def load_mnist(root: str | os.PathLike | None = None, transform=None, quick: boo
     train, val = random_split(full_train, [0.8, 0.2], split_rng)
     if is_quick() if quick is None else quick:
         train, val, test = (
-            quick_subset(ds, QUICK_SIZES[name])
+            balanced_subset(ds, QUICK_SIZES[name])
             for ds, name in ((train, "train"), (val, "val"), (test, "test"))
         )
     return train, val, test

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from mnistlib import data, models, train
+from mnistlib.plots import named_runs
 from mnistlib.train import History
 
 WEIGHTED = (nn.Linear, nn.Conv2d)  # the layers whose weight gradients we measure and initialize
@@ -83,13 +84,6 @@ def moving_average(values: Sequence[float], window: int) -> list[float]:
     return ((sums[window:] - sums[:-window]) / window).tolist()
 
 
-def _runs(histories: History | Mapping[str, History]) -> dict[str, History]:
-    runs = {"": histories} if isinstance(histories, History) else dict(histories)
-    if not runs or not all(isinstance(h, History) for h in runs.values()):
-        raise TypeError("expected a History or a non-empty {name: History} dict")
-    return runs
-
-
 def plot_batch_losses(
     histories: History | Mapping[str, History],
     window: int = 50,
@@ -99,7 +93,7 @@ def plot_batch_losses(
 ) -> plt.Axes:
     """Training loss per iteration (mini-batch) for one run or several, smoothed by a moving
     average of `window` batches (fewer when a run is shorter); epoch ends as faint lines."""
-    runs = _runs(histories)
+    runs = named_runs(histories)
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4))
     for name, h in runs.items():
@@ -123,7 +117,7 @@ def plot_batch_losses(
 
 def plot_lr(histories: History | Mapping[str, History], title: str | None = None) -> plt.Axes:
     """The learning rate used during each epoch (log scale), for one run or several."""
-    runs = _runs(histories)
+    runs = named_runs(histories)
     _, ax = plt.subplots(figsize=(6, 3.5))
     for name, h in runs.items():
         ax.step(range(1, h.epochs + 1), h.lr, "-o", where="mid", ms=4, label=name or None)

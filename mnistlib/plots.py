@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import seaborn as sns
@@ -51,10 +51,20 @@ def show_digits(
     return fig
 
 
-def plot_history(histories: History | dict[str, History], title: str | None = None) -> plt.Figure:
+def named_runs(histories: History | Mapping[str, History]) -> dict[str, History]:
+    """{name: History} from a dict of runs, or from one History (named '')."""
+    runs = {"": histories} if isinstance(histories, History) else dict(histories)
+    if not runs or not all(isinstance(h, History) for h in runs.values()):
+        raise TypeError("expected a History or a non-empty {name: History} dict")
+    return runs
+
+
+def plot_history(
+    histories: History | Mapping[str, History], title: str | None = None
+) -> plt.Figure:
     """Loss and accuracy per epoch, training (solid) and validation (dashed), for one run or several
     runs given as {name: history}."""
-    runs = {"": histories} if isinstance(histories, History) else dict(histories)
+    runs = named_runs(histories)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for (name, h), color in zip(runs.items(), colors * 10, strict=False):
