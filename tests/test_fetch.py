@@ -200,3 +200,9 @@ def test_command_line_reports_failure(tmp_path, synthetic_files, monkeypatch, ca
     monkeypatch.setattr(fetch, "default_sources", lambda from_dir=None: [])
     assert data.main(["--root", str(tmp_path / "root")]) == 1
     assert "could not get verified MNIST files" in capsys.readouterr().err
+
+
+def test_mirrors_are_torchvisions():
+    from torchvision.datasets import MNIST
+
+    assert fetch.torchvision_mirrors() == tuple(MNIST.mirrors)
