@@ -224,11 +224,12 @@ def fetch(
             log(f"{name}: verified, from {label}")
         missing = [n for n in missing if n not in done]
         if not missing:
-            save_to_cache(raw, done)
+            save_to_cache(raw)
             return raw
+        absent = [n for n in missing if n not in rejected]
         why = [f"did not verify: {', '.join(rejected)}"] if rejected else []
-        why.append(f"did not have: {', '.join(n for n in missing if n not in rejected)}")
-        tried.append(f"{label}: {'; '.join(w for w in why if not w.endswith(': '))}")
+        why += [f"did not have: {', '.join(absent)}"] if absent else []
+        tried.append(f"{label}: {'; '.join(why)}")
     raise FetchError(
         f"could not get verified MNIST files {', '.join(missing)} into {raw}.\n"
         "Sources tried:\n  - " + "\n  - ".join(tried) + "\n"
@@ -238,12 +239,12 @@ def fetch(
     )
 
 
-def save_to_cache(raw: Path, names: list[str]) -> None:
-    """Keep a copy of freshly fetched files in the per-user cache, if it can be written."""
+def save_to_cache(raw: Path) -> None:
+    """Copy the verified files of `raw` to the per-user cache where it lacks them, if writable."""
     cache = cache_folder()
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        for name in names:
+        for name in SHA256:
             if not (cache / name).is_file() or sha256(cache / name) != SHA256[name]:
                 install(raw / name, cache / name)
     except OSError:

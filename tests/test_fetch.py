@@ -115,6 +115,7 @@ def test_partial_source_then_complete_one(tmp_path, synthetic_files):
     raw = fetch.fetch(tmp_path / "root", sources=sources)
     assert asked == [list(fetch.SHA256)[2:]]
     assert fetch.check_files(raw) == {}
+    assert fetch.check_files(fetch.cache_folder()) == {}  # the files of both sources are cached
 
 
 def test_fetched_files_are_kept_in_the_user_cache(tmp_path, synthetic_files):
@@ -206,3 +207,15 @@ def test_mirrors_are_torchvisions():
     from torchvision.datasets import MNIST
 
     assert fetch.torchvision_mirrors() == tuple(MNIST.mirrors)
+
+
+def test_failure_message_separates_bad_files_from_absent_ones(tmp_path, synthetic_files):
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "train-images-idx3-ubyte").write_bytes(b"not mnist")
+    with pytest.raises(fetch.FetchError) as err:
+        fetch.fetch(tmp_path / "root", sources=[("mixed", fetch.folder_source(mixed))])
+    assert (
+        "mixed: did not verify: train-images-idx3-ubyte; did not have: train-labels-idx1-ubyte, "
+        "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte" in str(err.value)
+    )
