@@ -15,6 +15,18 @@ from mnistlib.train import History, model_device, predict
 RIGHT, WRONG = "tab:green", "tab:red"
 
 
+def _image_grid(n: int, ncols: int, cell: tuple[float, float], margin: tuple[float, float]):
+    """A figure with a grid of image axes, `ncols` wide, all axes hidden; returns the figure, the
+    axes array and the first `n` axes, in reading order."""
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    size = (cell[0] * ncols + margin[0], cell[1] * nrows + margin[1])
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, axes, list(axes.flat)[:n]
+
+
 def show_digits(
     images: torch.Tensor,
     labels: Sequence[int] | torch.Tensor | None = None,
@@ -31,14 +43,8 @@ def show_digits(
         raise ValueError(
             f"expected images of shape (N, 28, 28) or (N, 1, 28, 28), got {tuple(images.shape)}"
         )
-    n = len(images)
-    ncols = min(ncols, n)
-    nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.5 * nrows + 0.4), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i >= n:
-            continue
+    fig, _, cells = _image_grid(len(images), ncols, cell=(1.3, 1.5), margin=(0, 0.4))
+    for i, ax in enumerate(cells):
         ax.imshow(images[i].numpy(), cmap="gray_r")
         if preds is not None and labels is not None:
             right = int(preds[i]) == int(labels[i])
@@ -172,19 +178,13 @@ def show_weights(
     titles = list(titles) if titles is not None else [f"digit {i}" for i in range(n)]
     if len(titles) != n:
         raise ValueError(f"got {len(titles)} titles for {n} weight images")
-    ncols = min(ncols, n)
-    nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(1.9 * ncols + 1, 2 * nrows + 0.5), squeeze=False
-    )
+    fig, axes, cells = _image_grid(n, ncols, cell=(1.9, 2), margin=(1, 0.5))
     if limit is None:
         limit = float(torch.quantile(weights.abs().flatten(), 0.99))
         limit = limit or float(weights.abs().max()) or 1.0
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < n:
-            image = ax.imshow(weights[i].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.set_title(titles[i])
+    for i, ax in enumerate(cells):
+        image = ax.imshow(weights[i].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(titles[i])
     fig.colorbar(
         image, ax=axes, shrink=0.8, extend="both", label="weight per pixel (red +, blue −)"
     )
