@@ -44,6 +44,7 @@ book: data
 		echo "== $$nb"; start=$$(date +%s); \
 		env -u MNISTLIB_QUICK $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.store_widget_state=True \
+			--ExecutePreprocessor.record_timing=False \
 			"$$nb" || exit 1; \
 		echo "   $$(( $$(date +%s) - start )) s"; \
 	done

@@ -1,3 +1,8 @@
 """mnistlib: the data, models, training loops and plots shared by the MNIST notebook series."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("mnistlib")
+except PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "unknown"

@@ -13,25 +13,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from mnistlib.fetch import FetchError, fetch, raw_folder
+from mnistlib.fetch import FetchError, fetch
 
 MEAN, STD = 0.1307, 0.3081  # pixel mean and standard deviation of the training set, in [0, 1]
 SPLIT_SEED = 55
 QUICK_SIZES = {"train": 2000, "val": 500, "test": 500}  # images per split in quick mode
-
-__all__ = [
-    "MEAN",
-    "STD",
-    "FetchError",
-    "InMemoryLoader",
-    "data_root",
-    "fetch",
-    "is_quick",
-    "load_mnist",
-    "balanced_subset",
-    "raw_folder",
-    "to_tensors",
-]
 
 
 def data_root() -> Path:
@@ -98,8 +84,46 @@ def to_tensors(dataset):
         return images[index], labels[index]
     if isinstance(dataset, MNIST):
         return dataset.data, dataset.targets
+    if isinstance(dataset, tuple) and len(dataset) == 2:
+        return dataset
     raise TypeError(
-        f"expected a torchvision MNIST dataset or a Subset of one, got {type(dataset).__name__}"
+        "expected a torchvision MNIST dataset, a Subset of one or an (images, labels) pair, "
+        f"got {type(dataset).__name__}"
+    )
+
+
+def sorted_by_label(dataset) -> tuple:
+    """The images and labels of a dataset, sorted by digit with all 0s first: a training set in
+    the worst order, ready for `InMemoryLoader`."""
+    import torch
+
+    images, labels = to_tensors(dataset)
+    order = torch.argsort(labels, stable=True)
+    return images[order], labels[order]
+
+
+def _normalization(dataset) -> bool:
+    """Whether the transform of an MNIST dataset (or Subset) normalizes: True for
+    ToTensor + Normalize(MEAN, STD), False for ToTensor alone; anything else is refused, since
+    `InMemoryLoader` reads the stored pixels and would silently skip it."""
+    from torch.utils.data import Subset
+    from torchvision import transforms
+
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    steps = getattr(dataset, "transform", None)
+    steps = steps.transforms if isinstance(steps, transforms.Compose) else [steps]
+    kinds = [type(t) for t in steps if t is not None]
+    if kinds in ([], [transforms.ToTensor]):
+        return False
+    if kinds == [transforms.ToTensor, transforms.Normalize]:
+        norm = steps[-1]
+        if tuple(norm.mean) == (MEAN,) and tuple(norm.std) == (STD,):
+            return True
+    raise ValueError(
+        f"InMemoryLoader applies ToTensor, and Normalize((MEAN,), (STD,)) with normalize=True, "
+        f"but this dataset's transform is {dataset.transform}; use a DataLoader for other "
+        "transforms, or the loader's `augment` for random changes to each batch"
     )
 
 
@@ -107,8 +131,10 @@ class InMemoryLoader:
     """Batches `(X, y)` from uint8 images held in memory, as `DataLoader` + `ToTensor()` gives them.
 
     X is float32 of shape (B, 1, 28, 28) with values in [0, 1] (or normalized with `MEAN`, `STD`
-    when `normalize=True`); y is int64 of shape (B,). Shuffling draws from a generator seeded with
-    `seed`, so two loaders with the same seed give the same batches.
+    when `normalize=True`, or when the dataset's transform normalizes); y is int64 of shape (B,).
+    Shuffling draws from PyTorch's global generator, as `DataLoader` does, so `train.set_seed`
+    fixes the batch order too; give `seed` for an order of the loader's own. `augment`, when given,
+    maps each float batch in [0, 1] (B, 1, 28, 28) to a changed one, before normalization.
     """
 
     def __init__(
@@ -118,12 +144,14 @@ class InMemoryLoader:
         shuffle: bool = False,
         normalize: bool = False,
         drop_last: bool = False,
-        seed: int = 0,
+        seed: int | None = None,
         device=None,
+        augment=None,
     ):
         import torch
 
-        images, labels = data if isinstance(data, tuple) else to_tensors(data)
+        images, labels = to_tensors(data)
+        normalize = normalize or (not isinstance(data, tuple) and _normalization(data))
         if images.dtype != torch.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
             raise ValueError(
                 "expected uint8 images of shape (N, 28, 28), "
@@ -135,13 +163,9 @@ class InMemoryLoader:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.images = images.to(device) if device is not None else images
         self.labels = labels.to(self.images.device, torch.long)
-        self.batch_size, self.shuffle, self.normalize, self.drop_last = (
-            batch_size,
-            shuffle,
-            normalize,
-            drop_last,
-        )
-        self.generator = torch.Generator().manual_seed(seed)
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.normalize, self.augment = normalize, augment
+        self.generator = None if seed is None else torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
         full, rest = divmod(len(self.images), self.batch_size)
@@ -156,14 +180,11 @@ class InMemoryLoader:
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             index = order[start : start + self.batch_size]
             X = self.images[index].unsqueeze(1).float().div_(255)
+            if self.augment is not None:
+                X = self.augment(X)
             if self.normalize:
                 X = X.sub_(MEAN).div_(STD)
             yield X, self.labels[index]
-
-    @property
-    def num_samples(self) -> int:
-        """How many images one pass yields (fewer than held when `drop_last` cuts a batch)."""
-        return min(len(self.images), len(self) * self.batch_size)
 
 
 def main(argv: list[str] | None = None) -> int:

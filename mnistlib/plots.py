@@ -1,4 +1,5 @@
-"""Figures for the notebooks: digit grids, learning curves, failure gallery, confusion matrix."""
+"""Pictures of images and predictions: digit grids, the failure gallery, confusion matrices and
+weights as images. Every function returns the matplotlib `Figure` it drew."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import seaborn as sns
 import torch
 from torch import nn
 
-from mnistlib.train import History, model_device, predict
+from mnistlib.style import use_projector_style
+from mnistlib.train import model_device, predict
 
+use_projector_style()
 RIGHT, WRONG = "tab:green", "tab:red"
 
 
@@ -57,42 +60,6 @@ def show_digits(
     return fig
 
 
-def named_runs(histories: History | Mapping[str, History]) -> dict[str, History]:
-    """{name: History} from a dict of runs, or from one History (named '')."""
-    runs = {"": histories} if isinstance(histories, History) else dict(histories)
-    if not runs or not all(isinstance(h, History) for h in runs.values()):
-        raise TypeError("expected a History or a non-empty {name: History} dict")
-    return runs
-
-
-def plot_history(
-    histories: History | Mapping[str, History], title: str | None = None
-) -> plt.Figure:
-    """Loss and accuracy per epoch, training (solid) and validation (dashed), for one run or several
-    runs given as {name: history}."""
-    runs = named_runs(histories)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for (name, h), color in zip(runs.items(), colors * 10, strict=False):
-        epochs = range(1, h.epochs + 1)
-        prefix = f"{name}, " if name else ""
-        curves = ((ax_loss, h.train_loss, h.val_loss), (ax_acc, h.train_acc, h.val_acc))
-        for ax, train, val in curves:
-            ax.plot(epochs, train, "-o", color=color, ms=3, label=f"{prefix}training")
-            if val:
-                ax.plot(epochs, val, "--o", color=color, ms=3, label=f"{prefix}validation")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss (mean per image)", title="Loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
 @torch.no_grad()
 def find_failures(
     model: nn.Module, loader: Iterable, n: int = 16
@@ -131,28 +98,42 @@ def confusion_matrix(model: nn.Module, loader: Iterable) -> torch.Tensor:
     return torch.bincount(labels * 10 + preds, minlength=100).reshape(10, 10)
 
 
-def plot_confusion_matrix(model: nn.Module, loader: Iterable, title: str | None = None) -> plt.Axes:
-    """The confusion matrix as a heatmap, with the diagonal (correct answers) masked so that the
-    mistakes stand out; each cell is a count of test images."""
-    counts = confusion_matrix(model, loader)
-    fig, ax = plt.subplots(figsize=(7, 6))
-    sns.heatmap(
-        counts.numpy(),
-        mask=torch.eye(10, dtype=torch.bool).numpy(),
-        annot=True,
-        fmt="d",
-        cmap="Reds",
-        cbar_kws={"label": "number of images (diagonal hidden)"},
-        ax=ax,
+def plot_confusion_matrix(
+    models: nn.Module | Mapping[str, nn.Module], loader: Iterable, title: str | None = None
+) -> plt.Figure:
+    """The confusion matrix as a heatmap, diagonal (correct answers) masked so that the mistakes
+    stand out; each cell counts images. Several models given as {name: model} are drawn side by
+    side on one colour scale, so that equal counts get equal colours."""
+    runs = {"": models} if isinstance(models, nn.Module) else dict(models)
+    if not runs or not all(isinstance(m, nn.Module) for m in runs.values()):
+        raise TypeError("expected an nn.Module or a non-empty {name: nn.Module} dict")
+    counts = {name: confusion_matrix(model, loader) for name, model in runs.items()}
+    off_diagonal = ~torch.eye(10, dtype=torch.bool)
+    vmax = max(int(c[off_diagonal].max()) for c in counts.values()) or 1
+    fig, axes = plt.subplots(
+        1, len(runs), figsize=(6.5 * len(runs) + 1, 5.5), squeeze=False, layout="constrained"
     )
-    accuracy = 100 * counts.diag().sum() / counts.sum()
-    ax.set(
-        xlabel="predicted digit",
-        ylabel="true digit",
-        title=title or f"Confusion matrix (accuracy {accuracy:.2f}%)",
-    )
-    fig.tight_layout()
-    return ax
+    for ax, (name, c) in zip(axes.flat, counts.items(), strict=True):
+        sns.heatmap(
+            c.numpy(),
+            mask=~off_diagonal.numpy(),
+            annot=True,
+            fmt="d",
+            cmap="Reds",
+            vmin=0,
+            vmax=vmax,
+            cbar=ax is axes.flat[-1],
+            ax=ax,
+            cbar_kws={"label": "number of images (diagonal hidden)"},
+        )
+        accuracy = 100 * c.diag().sum() / c.sum()
+        prefix = f"{name}: " if name else "Confusion matrix "
+        ax.set(
+            xlabel="predicted digit", ylabel="true digit", title=f"{prefix}accuracy {accuracy:.2f}%"
+        )
+    if title:
+        fig.suptitle(title)
+    return fig
 
 
 def show_weights(

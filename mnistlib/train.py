@@ -41,11 +41,12 @@ def train_one_epoch(
     loss_fn: nn.Module,
     optimizer: torch.optim.Optimizer,
     batch_losses: list[float] | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> tuple[float, float]:
     """Train for one pass over `loader`; return accuracy (%) and mean loss over the pass.
 
     Both are running figures, measured on each batch just before its update. The loss of every
-    batch is appended to `batch_losses` when a list is given.
+    batch is appended to `batch_losses` when a list is given; `scheduler` steps after every batch.
     """
     model.train()
     where = model_device(model)
@@ -57,6 +58,8 @@ def train_one_epoch(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         total += len(y)
         correct += (logits.argmax(dim=1) == y).sum().item()
         loss_sum += loss.item() * len(y)
@@ -128,23 +131,33 @@ def fit(
     lr: float = 0.1,
     loss_fn: nn.Module | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    step_every: str = "epoch",
     progress: bool = True,
+    name: str | None = None,
 ) -> History:
     """Train `model` for `epochs` epochs and return its `History`.
 
     The optimizer defaults to SGD with learning rate `lr`; the loss to cross entropy. A scheduler
-    steps once after each epoch; `History.lr` records the rate used *during* each epoch.
+    steps after each epoch, or after each batch with `step_every="batch"` (one-cycle schedules);
+    `History.lr` records the rate used at the start of each epoch. With `progress`, a bar runs
+    while it trains and one summary line is printed at the end.
     """
+    if step_every not in ("epoch", "batch"):
+        raise ValueError(f"step_every must be 'epoch' or 'batch', got {step_every!r}")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=lr)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     history = History()
-    bar = tqdm(range(epochs), desc=type(model).__name__, unit="epoch", disable=not progress)
+    name = name or type(model).__name__
+    batch_scheduler = scheduler if step_every == "batch" else None
+    bar = tqdm(range(epochs), desc=name, unit="epoch", disable=not progress)
     for _ in bar:
         history.lr.append(optimizer.param_groups[0]["lr"])
         start = time.perf_counter()
-        acc, loss = train_one_epoch(model, train_loader, loss_fn, optimizer, history.batch_loss)
+        acc, loss = train_one_epoch(
+            model, train_loader, loss_fn, optimizer, history.batch_loss, batch_scheduler
+        )
         history.seconds.append(time.perf_counter() - start)
         history.train_acc.append(acc)
         history.train_loss.append(loss)
@@ -155,6 +168,18 @@ def fit(
             bar.set_postfix(train_acc=f"{acc:.1f}%", val_acc=f"{val_acc:.1f}%")
         else:
             bar.set_postfix(train_acc=f"{acc:.1f}%", train_loss=f"{loss:.3f}")
-        if scheduler is not None:
+        if scheduler is not None and step_every == "epoch":
             scheduler.step()
+    bar.close()
+    if progress:
+        print(summary(history, name))
     return history
+
+
+def summary(history: History, name: str = "") -> str:
+    """One line on a finished run: epochs, seconds, last training and validation accuracy."""
+    line = f"{name}: {history.epochs} epochs in {sum(history.seconds):.1f} s"
+    line += f", training accuracy {history.train_acc[-1]:.2f}%"
+    if history.val_acc:
+        line += f", validation accuracy {history.val_acc[-1]:.2f}%"
+    return line

@@ -5,8 +5,10 @@ import hashlib
 import struct
 
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 
 from mnistlib import fetch
 
@@ -54,3 +56,16 @@ def synthetic_root(tmp_path, synthetic_files):
     root = tmp_path / "data"
     fetch.fetch(root, sources=[("test folder", fetch.folder_source(synthetic_files))], log=print)
     return root
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every figure a test drew."""
+    yield
+    plt.close("all")
+
+
+def tiny_mnist(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """`n` random uint8 images with labels 0, 1, ..., 9, 0, 1, ..., as InMemoryLoader takes them."""
+    images = torch.randint(0, 256, (n, 28, 28), generator=torch.Generator().manual_seed(seed))
+    return images.to(torch.uint8), torch.arange(n) % 10

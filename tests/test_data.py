@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import N_TEST, N_TRAIN
+from conftest import N_TEST, N_TRAIN, tiny_mnist
 from torch.utils.data import DataLoader, Subset
 from torchvision import transforms
 
@@ -110,7 +110,7 @@ def test_last_batch_policy(drop_last, batches, last, samples):
     loader = data.InMemoryLoader((images, labels), batch_size=32, drop_last=drop_last)
     sizes = [len(y) for _, y in loader]
     assert len(loader) == len(sizes) == batches and sizes[-1] == last
-    assert loader.num_samples == sum(sizes) == samples
+    assert sum(sizes) == samples
     assert all(y.dtype == torch.int64 for _, y in loader)
 
 
@@ -131,3 +131,44 @@ def test_last_batch_policy(drop_last, batches, last, samples):
 def test_loader_rejects_bad_input(images, labels, kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.InMemoryLoader((images, labels), **kwargs)
+
+
+def test_sorted_by_label_keeps_each_image_with_its_label():
+    images, labels = tiny_mnist(30)
+    sorted_images, sorted_labels = data.sorted_by_label((images, labels))
+    assert sorted_labels.tolist() == [d for d in range(10) for _ in range(3)]
+    assert torch.equal(sorted_images[:3], images[[0, 10, 20]])  # the three 0s, in their order
+
+
+def test_set_seed_fixes_the_batch_order_of_a_loader_without_its_own_seed():
+    loader = data.InMemoryLoader(tiny_mnist(50), batch_size=10, shuffle=True)
+    torch.manual_seed(1)
+    first = [y.tolist() for _, y in loader]
+    torch.manual_seed(1)
+    assert [y.tolist() for _, y in loader] == first
+
+
+def test_augment_changes_each_batch_before_normalization():
+    images, labels = torch.full((4, 28, 28), 255, dtype=torch.uint8), torch.arange(4)
+    loader = data.InMemoryLoader((images, labels), batch_size=4, augment=lambda X: X * 0)
+    X, _ = next(iter(loader))
+    assert (X == 0).all()
+    loader.normalize = True
+    X, _ = next(iter(loader))
+    torch.testing.assert_close(X, torch.full_like(X, -data.MEAN / data.STD))
+
+
+def test_loader_follows_a_normalizing_transform(synthetic_root):
+    to_tensor = transforms.ToTensor()
+    normalize = transforms.Normalize((data.MEAN,), (data.STD,))
+    train, _, _ = data.load_mnist(synthetic_root, transforms.Compose([to_tensor, normalize]))
+    X, _ = next(iter(data.InMemoryLoader(train, batch_size=8)))
+    X_ref = torch.stack([train[i][0] for i in range(8)])
+    torch.testing.assert_close(X, X_ref)
+
+
+def test_loader_refuses_a_transform_it_would_skip(synthetic_root):
+    flip = transforms.Compose([transforms.RandomHorizontalFlip(), transforms.ToTensor()])
+    train, _, _ = data.load_mnist(synthetic_root, flip)
+    with pytest.raises(ValueError, match="use a DataLoader for other transforms"):
+        data.InMemoryLoader(train)

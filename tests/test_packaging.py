@@ -35,7 +35,30 @@ def test_constraints_pin_every_requirement_exactly():
     assert all("==" in pin for pin in pins)
     pinned = {name_of(pin) for pin in pins}
     assert {name_of(r) for r in pyproject_requirements()} <= pinned
-    assert 'torch==2.14.1 ; platform_machine == "x86_64"' in pins
+
+
+# Versions preinstalled in Google Colab at the oldest we support; installing mnistlib there must
+# replace none of them (Colab's ipywidgets 7 breaks widget display when 8 is forced on it).
+COLAB = {
+    "torch": "2.0",
+    "torchvision": "0.15",
+    "numpy": "1.24",
+    "matplotlib": "3.7",
+    "seaborn": "0.12",
+    "ipywidgets": "7.7",
+    "tqdm": "4.64",
+}
+
+
+def as_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def test_colab_preinstalled_versions_satisfy_every_lower_bound():
+    project = tomllib.loads((TOP / "pyproject.toml").read_text())["project"]
+    bounds = dict(re.fullmatch(r"([\w-]+)>=([\d.]+)", r).groups() for r in project["dependencies"])
+    assert set(bounds) == set(COLAB)
+    assert all(as_tuple(bounds[name]) <= as_tuple(COLAB[name]) for name in COLAB)
 
 
 def test_package_declares_ranges_not_pins():

@@ -1,4 +1,5 @@
-"""Plots: what they show, their labels, and the failure scan that goes past the first batch."""
+"""plots: what they show, their labels, the failure scan past the first batch, and weights as
+diverging, centred images with a labelled colour bar."""
 
 import matplotlib.pyplot as plt
 import pytest
@@ -6,7 +7,6 @@ import torch
 from torch import nn
 
 from mnistlib import plots
-from mnistlib.train import History
 
 
 class AlwaysZero(nn.Module):
@@ -27,12 +27,6 @@ def batch(labels):
     return torch.arange(len(y)).float().reshape(-1, 1, 1, 1).expand(-1, 1, 28, 28), y
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_show_digits_titles_and_colours():
     images = torch.rand(5, 1, 28, 28)
     fig = plots.show_digits(images, labels=[1, 2, 3, 4, 5], preds=[1, 0, 3, 4, 0], ncols=3)
@@ -47,19 +41,6 @@ def test_show_digits_with_labels_only_and_bad_shape():
     assert [ax.get_title() for ax in fig.axes] == ["7", "3"]
     with pytest.raises(ValueError, match="expected images of shape \\(N, 28, 28\\)"):
         plots.show_digits(torch.zeros(4, 784))
-
-
-def test_plot_history_labels_every_axis_and_draws_each_run():
-    h = History(train_loss=[1.0, 0.5], train_acc=[60, 80], val_loss=[1.1, 0.7], val_acc=[55, 75])
-    fig = plots.plot_history({"SGD": h, "Adam": h}, title="Two runs")
-    loss_ax, acc_ax = fig.axes
-    assert "loss" in loss_ax.get_ylabel() and acc_ax.get_ylabel() == "accuracy (%)"
-    assert loss_ax.get_xlabel() == acc_ax.get_xlabel() == "epoch"
-    assert len(loss_ax.lines) == 4  # training and validation for each run
-    assert [t.get_text() for t in loss_ax.get_legend().get_texts()][:2] == [
-        "SGD, training",
-        "SGD, validation",
-    ]
 
 
 def test_find_failures_scans_past_the_first_batch():
@@ -90,6 +71,74 @@ def test_confusion_matrix_by_hand():
 
 
 def test_plot_confusion_matrix_axes():
-    ax = plots.plot_confusion_matrix(AlwaysZero(), [batch([0, 1, 1, 2])])
+    ax = plots.plot_confusion_matrix(AlwaysZero(), [batch([0, 1, 1, 2])]).axes[0]
     assert ax.get_xlabel() == "predicted digit" and ax.get_ylabel() == "true digit"
     assert "accuracy 25.00%" in ax.get_title()
+
+
+def test_two_confusion_matrices_share_one_colour_scale():
+    loader = [batch([0, 1, 1, 2])]
+    fig = plots.plot_confusion_matrix({"a": AlwaysZero(), "b": AlwaysZero()}, loader)
+    left, right = fig.axes[0], fig.axes[1]
+    assert left.get_title() == "a: accuracy 25.00%" and right.get_title().startswith("b:")
+    assert left.collections[0].get_clim() == right.collections[0].get_clim() == (0, 2)
+
+
+def image_axes(fig):
+    return [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+
+
+def test_linear_layer_weights_give_one_titled_image_per_class():
+    layer = nn.Linear(784, 10)
+    fig = plots.show_weights(layer.weight)
+    assert isinstance(fig, plt.Figure)
+    axes = image_axes(fig)
+    assert [ax.get_title() for ax in axes] == [f"digit {i}" for i in range(10)]
+    assert fig.get_suptitle()
+
+
+def test_colormap_is_diverging_and_centred_at_zero():
+    weights = torch.zeros(3, 28, 28)
+    weights[0, 0, 0], weights[1, 5, 5] = 2.0, -0.5
+    fig = plots.show_weights(weights, titles=["a", "b", "c"])
+    for ax in image_axes(fig):
+        image = ax.images[0]
+        low, high = image.get_clim()
+        assert low == -high == -2.0
+        assert image.get_cmap().name == "RdBu_r"
+
+
+def test_colorbar_is_labelled():
+    fig = plots.show_weights(torch.randn(4, 784), titles=[f"unit {i}" for i in range(4)])
+    colorbars = [ax for ax in fig.axes if not ax.images]
+    assert colorbars and colorbars[0].get_ylabel().startswith("weight")
+
+
+def test_custom_titles_and_figure_title():
+    fig = plots.show_weights(torch.randn(2, 784), titles=["x", "y"], title="Hidden units")
+    assert [ax.get_title() for ax in image_axes(fig)] == ["x", "y"]
+    assert fig.get_suptitle() == "Hidden units"
+
+
+@pytest.mark.parametrize("shape", [(10, 783), (784,), (2, 1, 28, 28), (0, 784)])
+def test_wrong_shapes_raise_naming_the_expected_shape(shape):
+    with pytest.raises(ValueError, match=r"\(K, 784\) or \(K, 28, 28\)"):
+        plots.show_weights(torch.zeros(shape))
+
+
+def test_title_count_must_match():
+    with pytest.raises(ValueError, match="3 titles for 2"):
+        plots.show_weights(torch.zeros(2, 784), titles=["a", "b", "c"])
+
+
+def test_a_few_extreme_pixels_do_not_set_the_scale():
+    weights = torch.linspace(-1, 1, 10 * 784).reshape(10, 784)
+    weights[0, 0] = 100.0
+    fig = plots.show_weights(weights)
+    low, high = image_axes(fig)[0].images[0].get_clim()
+    assert low == -high and 0.9 < high < 1.0
+
+
+def test_explicit_limit():
+    fig = plots.show_weights(torch.randn(2, 784), titles=["a", "b"], limit=0.5)
+    assert image_axes(fig)[1].images[0].get_clim() == (-0.5, 0.5)
