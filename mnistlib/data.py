@@ -40,9 +40,19 @@ def balanced_subset(dataset, size: int):
     import torch
     from torch.utils.data import Subset
 
+    if not isinstance(size, int) or size < 10 or size % 10:
+        raise ValueError(
+            f"size must be a positive multiple of 10 (as many of each digit), got {size!r}"
+        )
     _, labels = to_tensors(dataset)
     per_class = size // 10
     picks = [torch.nonzero(labels == c).flatten()[:per_class] for c in range(10)]
+    short = [c for c, pick in enumerate(picks) if len(pick) < per_class]
+    if short:
+        raise ValueError(
+            f"asked for {per_class} images of each digit, but the dataset has fewer of {short}; "
+            f"it holds {len(labels)} images: ask for a smaller size"
+        )
     return Subset(dataset, torch.sort(torch.cat(picks)).values.tolist())
 
 
@@ -85,7 +95,7 @@ def to_tensors(dataset):
     if isinstance(dataset, MNIST):
         return dataset.data, dataset.targets
     if isinstance(dataset, tuple) and len(dataset) == 2:
-        return dataset
+        return torch.as_tensor(dataset[0]), torch.as_tensor(dataset[1])
     raise TypeError(
         "expected a torchvision MNIST dataset, a Subset of one or an (images, labels) pair, "
         f"got {type(dataset).__name__}"
@@ -159,8 +169,8 @@ class InMemoryLoader:
             )
         if len(labels) != len(images):
             raise ValueError(f"got {len(images)} images but {len(labels)} labels")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
         self.images = images.to(device) if device is not None else images
         self.labels = labels.to(self.images.device, torch.long)
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last

@@ -7,16 +7,28 @@ import torch
 from torch import nn
 
 
-def check_images(X: torch.Tensor) -> None:
-    """Raise a ValueError that names the expected shape unless `X` is a batch (N, 1, 28, 28)."""
+def check_images(X: torch.Tensor, like: torch.Tensor | None = None) -> None:
+    """Raise a ValueError/TypeError that names the expected shape, dtype or device unless `X` is a
+    float batch (N, 1, 28, 28) of the dtype and on the device of the parameter `like`."""
     if not isinstance(X, torch.Tensor):
-        raise TypeError(f"expected a torch.Tensor of images, got {type(X).__name__}")
+        hint = "; convert with torch.as_tensor(X)" if hasattr(X, "shape") else ""
+        raise TypeError(f"expected a torch.Tensor of images, got {type(X).__name__}{hint}")
     if X.ndim != 4 or tuple(X.shape[1:]) != (1, 28, 28):
         hint = "; did you flatten twice?" if X.ndim == 2 and X.shape[-1] == 784 else ""
         hint = hint or ("; add the channel axis with X.unsqueeze(1)" if X.ndim == 3 else "")
         raise ValueError(f"expected images of shape (N, 1, 28, 28), got {tuple(X.shape)}{hint}")
     if not X.is_floating_point():
         raise TypeError(f"expected float images (ToTensor scales to [0, 1]), got {X.dtype}")
+    if like is not None and X.dtype != like.dtype:
+        raise TypeError(
+            f"expected {like.dtype} images like the model's weights, got {X.dtype}; "
+            f"convert with X.to({like.dtype}) (torch.from_numpy keeps NumPy's float64)"
+        )
+    if like is not None and X.device != like.device:
+        raise ValueError(
+            f"the images are on {X.device} but the model is on {like.device}; "
+            f"move them with X.to({str(like.device)!r})"
+        )
 
 
 class SoftmaxRegression(nn.Module):
@@ -28,8 +40,35 @@ class SoftmaxRegression(nn.Module):
         self.linear = nn.Linear(28 * 28, 10)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_images(X)
+        check_images(X, next(self.parameters()))
         return self.linear(self.flatten(X))
+
+
+def check_hidden_sizes(hidden: tuple) -> None:
+    """Raise unless `hidden` is one or more positive integers, as `MLP(50, 50)` takes them."""
+    if len(hidden) == 1 and isinstance(hidden[0], (tuple, list)):
+        raise TypeError(
+            "expected hidden sizes as separate numbers, MLP(50, 50), got one "
+            f"{type(hidden[0]).__name__} {hidden[0]}; unpack it with MLP(*sizes)"
+        )
+    if not hidden or not all(
+        isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden
+    ):
+        raise ValueError(
+            f"expected one or more hidden layer sizes, whole numbers >= 1, got {hidden}"
+        )
+
+
+def check_activation(activation) -> None:
+    """Raise unless `activation` is a module class such as `nn.ReLU` (not an instance)."""
+    if isinstance(activation, nn.Module):
+        name = type(activation).__name__
+        raise TypeError(
+            f"expected an activation class such as nn.ReLU, got the instance {name}(); "
+            f"pass nn.{name} without the parentheses (the MLP makes one per layer)"
+        )
+    if not (isinstance(activation, type) and issubclass(activation, nn.Module)):
+        raise TypeError(f"expected an activation class such as nn.ReLU, got {activation!r}")
 
 
 class MLP(nn.Module):
@@ -48,13 +87,15 @@ class MLP(nn.Module):
         batch_norm: str | None = None,
     ):
         super().__init__()
-        if not hidden or any(h < 1 for h in hidden):
-            raise ValueError(f"expected one or more hidden layer sizes >= 1, got {hidden}")
+        check_hidden_sizes(hidden)
+        check_activation(activation)
         if batch_norm not in (None, "before", "after"):
             raise ValueError(f"batch_norm must be None, 'before' or 'after', got {batch_norm!r}")
         rates = (dropout,) * len(hidden) if isinstance(dropout, (int, float)) else tuple(dropout)
         if len(rates) != len(hidden):
             raise ValueError(f"got {len(rates)} dropout rates for {len(hidden)} hidden layers")
+        if not all(0 <= rate < 1 for rate in rates):
+            raise ValueError(f"dropout rates are probabilities in [0, 1), got {dropout}")
         layers: list[nn.Module] = [nn.Flatten()]
         for n_in, n_out, rate in zip((28 * 28, *hidden), hidden, rates, strict=False):
             layers.append(nn.Linear(n_in, n_out))
@@ -69,7 +110,7 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_images(X)
+        check_images(X, next(self.parameters()))
         return self.layers(X)
 
 
@@ -89,7 +130,11 @@ class SmallCNN(nn.Module):
 
     def __init__(self, channels: tuple[int, ...] = (8, 16), batch_norm: bool = False):
         super().__init__()
-        if not 1 <= len(channels) <= 4 or any(c < 1 for c in channels):
+        if (
+            isinstance(channels, int)
+            or not 1 <= len(channels) <= 4
+            or not all(isinstance(c, int) and c >= 1 for c in channels)
+        ):
             raise ValueError(f"expected 1 to 4 channel counts >= 1, got {channels}")
         layers: list[nn.Module] = []
         for c_in, c_out in zip((1, *channels), channels, strict=False):
@@ -102,5 +147,5 @@ class SmallCNN(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_images(X)
+        check_images(X, next(self.parameters()))
         return self.layers(X)

@@ -18,9 +18,19 @@ use_projector_style()
 RIGHT, WRONG = "tab:green", "tab:red"
 
 
+MAX_IMAGES = 200  # one axes per image: more would take minutes to draw and be unreadable
+
+
 def _image_grid(n: int, ncols: int, cell: tuple[float, float], margin: tuple[float, float]):
     """A figure with a grid of image axes, `ncols` wide, all axes hidden; returns the figure, the
     axes array and the first `n` axes, in reading order."""
+    if not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a whole number of at least 1, got {ncols!r}")
+    if n > MAX_IMAGES:
+        raise ValueError(
+            f"got {n} images to draw, at most {MAX_IMAGES} fit on one figure; "
+            "pass a slice, for example images[:32]"
+        )
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     size = (cell[0] * ncols + margin[0], cell[1] * nrows + margin[1])
@@ -86,6 +96,8 @@ def find_failures(
 
 def show_failures(model: nn.Module, loader: Iterable, n: int = 16, ncols: int = 8) -> plt.Figure:
     """A gallery of `n` images the model gets wrong, titled 'predicted (true)'."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n (how many failures to show) must be at least 1, got {n!r}")
     images, preds, labels = find_failures(model, loader, n)
     if len(images) == 0:
         raise ValueError("the model classified every image in the loader correctly")
@@ -95,6 +107,12 @@ def show_failures(model: nn.Module, loader: Iterable, n: int = 16, ncols: int = 
 def confusion_matrix(model: nn.Module, loader: Iterable) -> torch.Tensor:
     """10 × 10 counts: row = true digit, column = predicted digit."""
     preds, labels = predict(model, loader)
+    for name, values in (("predicted", preds), ("true", labels)):
+        if values.min() < 0 or values.max() > 9:
+            raise ValueError(
+                f"expected {name} digits 0 to 9, got {int(values.max())}; "
+                "does the model return exactly 10 scores per image?"
+            )
     return torch.bincount(labels * 10 + preds, minlength=100).reshape(10, 10)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 
@@ -35,6 +36,50 @@ def model_device(model: nn.Module) -> torch.device:
     return next(model.parameters(), torch.empty(0)).device
 
 
+def check_model(model) -> None:
+    """Raise a TypeError unless `model` is an `nn.Module` instance (not its class)."""
+    if isinstance(model, type) and issubclass(model, nn.Module):
+        raise TypeError(
+            f"expected a model, got the class {model.__name__}; build one: {model.__name__}()"
+        )
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"expected an nn.Module, got {type(model).__name__}")
+
+
+def check_loader(loader, role: str = "a training") -> None:
+    """Raise a TypeError unless `loader` yields batches: a Dataset or a tensor is not a loader."""
+    pair = isinstance(loader, tuple) and all(isinstance(t, torch.Tensor) for t in loader)
+    if pair or isinstance(loader, (Dataset, torch.Tensor)) or not isinstance(loader, Iterable):
+        raise TypeError(
+            f"expected {role} loader that yields (X, y) batches, got {type(loader).__name__}; "
+            "wrap a dataset in data.InMemoryLoader(dataset, batch_size=64) or a DataLoader"
+        )
+
+
+def _batch(batch, where: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(X, y) of one batch, on `where`; a clear error for anything else."""
+    if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+        raise TypeError(
+            f"expected each batch to be a pair (images, labels), got {type(batch).__name__}"
+        )
+    X, y = batch
+    return X.to(where), y.to(where)
+
+
+def _check_batch_norm_fits(model: nn.Module, loader) -> None:
+    """Raise before training when batch norm would meet a last batch of a single image."""
+    has_batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    size = getattr(loader, "batch_size", None)
+    count = len(loader.images) if hasattr(loader, "images") else None
+    if count is None and isinstance(getattr(loader, "dataset", None), Dataset):
+        count = len(loader.dataset)
+    if has_batch_norm and size and count and count % size == 1 and not loader.drop_last:
+        raise ValueError(
+            f"{count} images in batches of {size} leave a last batch of 1 image, and batch norm "
+            "cannot normalize a single image in training; use drop_last=True or another batch size"
+        )
+
+
 def train_one_epoch(
     model: nn.Module,
     loader: Iterable,
@@ -48,13 +93,21 @@ def train_one_epoch(
     Both are running figures, measured on each batch just before its update. The loss of every
     batch is appended to `batch_losses` when a list is given; `scheduler` steps after every batch.
     """
+    check_model(model)
+    check_loader(loader)
+    _check_batch_norm_fits(model, loader)
     model.train()
     where = model_device(model)
     total, correct, loss_sum = 0, 0, 0.0
-    for X, y in loader:
-        X, y = X.to(where), y.to(where)
+    for number, batch in enumerate(loader, start=1):
+        X, y = _batch(batch, where)
         logits = model(X)
         loss = loss_fn(logits, y)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"the training loss became {loss.item()} at batch {number} of this epoch; "
+                "the learning rate is probably too large (or the images hold NaN or inf)"
+            )
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -76,11 +129,13 @@ def evaluate(
 ) -> tuple[float, float]:
     """Accuracy (%) and mean loss (cross entropy by default) of `model` over `loader`."""
     loss_fn = loss_fn or nn.CrossEntropyLoss()
+    check_model(model)
+    check_loader(loader, "an evaluation")
     model.eval()
     where = model_device(model)
     total, correct, loss_sum = 0, 0, 0.0
-    for X, y in loader:
-        X, y = X.to(where), y.to(where)
+    for batch in loader:
+        X, y = _batch(batch, where)
         logits = model(X)
         total += len(y)
         correct += (logits.argmax(dim=1) == y).sum().item()
@@ -93,11 +148,14 @@ def evaluate(
 @torch.no_grad()
 def predict(model: nn.Module, loader: Iterable) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted and true labels (both int64 on the CPU) for every image in `loader`."""
+    check_model(model)
+    check_loader(loader, "a prediction")
     model.eval()
     where = model_device(model)
     preds, labels = [], []
-    for X, y in loader:
-        preds.append(model(X.to(where)).argmax(dim=1).cpu())
+    for batch in loader:
+        X, y = _batch(batch, where)
+        preds.append(model(X).argmax(dim=1).cpu())
         labels.append(y.cpu())
     if not preds:
         raise ValueError("the loader yielded no batches; is the dataset empty?")
@@ -144,9 +202,19 @@ def fit(
     """
     if step_every not in ("epoch", "batch"):
         raise ValueError(f"step_every must be 'epoch' or 'batch', got {step_every!r}")
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}")
+    check_model(model)
+    check_loader(train_loader)
+    if val_loader is not None:
+        check_loader(val_loader, "a validation")
     optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=lr)
+    own = {id(p) for p in model.parameters()}
+    if not any(id(p) in own for group in optimizer.param_groups for p in group["params"]):
+        raise ValueError(
+            "the optimizer holds none of this model's parameters, so training would change "
+            "nothing; build it from this model: torch.optim.SGD(model.parameters(), lr=...)"
+        )
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     history = History()
     name = name or type(model).__name__

@@ -126,7 +126,7 @@ def test_fit_without_validation_and_bad_epochs():
     model = models.SoftmaxRegression()
     history = train.fit(model, easy_batches(2), epochs=1, progress=False)
     assert history.val_acc == [] and history.epochs == 1
-    with pytest.raises(ValueError, match="epochs must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="epochs must be a whole number of at least 1, got 0"):
         train.fit(model, easy_batches(2), epochs=0)
 
 
