@@ -219,7 +219,8 @@ def fit(
     history = History()
     name = name or type(model).__name__
     batch_scheduler = scheduler if step_every == "batch" else None
-    bar = tqdm(range(epochs), desc=name, unit="epoch", disable=not progress)
+    quiet = {} if progress else {"disable": True}  # TQDM_DISABLE=1 hides bars that were asked for
+    bar = tqdm(range(epochs), desc=name, unit="epoch", **quiet)
     for _ in bar:
         history.lr.append(optimizer.param_groups[0]["lr"])
         start = time.perf_counter()
