@@ -157,7 +157,8 @@ MISTAKES = {
 
 
 @pytest.mark.parametrize("name", MISTAKES)
-def test_each_mistake_gets_a_sentence_from_mnistlib(name):
+def test_each_mistake_gets_a_sentence_from_mnistlib(name, monkeypatch):
+    monkeypatch.delenv("MNISTLIB_QUICK", raising=False)
     call, error, message = MISTAKES[name]
     torch.manual_seed(0)
     with pytest.raises(error, match=message) as caught:
@@ -171,3 +172,8 @@ def test_a_confusion_matrix_with_a_12th_output_that_wins_is_refused():
         model[1].bias[11] = 100.0
     with pytest.raises(ValueError, match="got 11"):
         plots.confusion_matrix(model, loader())
+
+
+def test_quick_mode_gives_the_balanced_subset_the_small_split_holds(monkeypatch):
+    monkeypatch.setenv("MNISTLIB_QUICK", "1")
+    assert len(data.balanced_subset(tiny_mnist(20), 100)) == 20
