@@ -18,6 +18,7 @@ use_projector_style()
 RIGHT, WRONG = "tab:green", "tab:red"
 
 
+MAX_WIDTH = 11  # inches: the widest figure that stays legible on a 1024 × 768 projector
 MAX_IMAGES = 200  # one axes per image: more would take minutes to draw and be unreadable
 
 
@@ -33,7 +34,8 @@ def _image_grid(n: int, ncols: int, cell: tuple[float, float], margin: tuple[flo
         )
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    size = (cell[0] * ncols + margin[0], cell[1] * nrows + margin[1])
+    scale = min(1.0, (MAX_WIDTH - margin[0]) / (cell[0] * ncols))  # wide grids shrink to fit
+    size = (cell[0] * ncols * scale + margin[0], cell[1] * nrows * scale + margin[1])
     fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
@@ -129,7 +131,11 @@ def plot_confusion_matrix(
     off_diagonal = ~torch.eye(10, dtype=torch.bool)
     vmax = max(int(c[off_diagonal].max()) for c in counts.values()) or 1
     fig, axes = plt.subplots(
-        1, len(runs), figsize=(6.5 * len(runs) + 1, 5.5), squeeze=False, layout="constrained"
+        1,
+        len(runs),
+        figsize=(min(MAX_WIDTH, 5.5 * len(runs) + 1), 5),
+        squeeze=False,
+        layout="constrained",
     )
     for ax, (name, c) in zip(axes.flat, counts.items(), strict=True):
         sns.heatmap(

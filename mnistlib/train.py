@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Iterable
@@ -198,7 +199,8 @@ def fit(
     The optimizer defaults to SGD with learning rate `lr`; the loss to cross entropy. A scheduler
     steps after each epoch, or after each batch with `step_every="batch"` (one-cycle schedules);
     `History.lr` records the rate used at the start of each epoch. With `progress`, a bar runs
-    while it trains and one summary line is printed at the end.
+    while it trains (unless `TQDM_DISABLE` is set, as `make book` does) and one summary line is
+    printed at the end.
     """
     if step_every not in ("epoch", "batch"):
         raise ValueError(f"step_every must be 'epoch' or 'batch', got {step_every!r}")
@@ -219,8 +221,8 @@ def fit(
     history = History()
     name = name or type(model).__name__
     batch_scheduler = scheduler if step_every == "batch" else None
-    quiet = {} if progress else {"disable": True}  # TQDM_DISABLE=1 hides bars that were asked for
-    bar = tqdm(range(epochs), desc=name, unit="epoch", **quiet)
+    hide_bars = os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
+    bar = tqdm(range(epochs), desc=name, unit="epoch", disable=hide_bars or not progress)
     for _ in bar:
         history.lr.append(optimizer.param_groups[0]["lr"])
         start = time.perf_counter()

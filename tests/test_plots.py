@@ -142,3 +142,8 @@ def test_a_few_extreme_pixels_do_not_set_the_scale():
 def test_explicit_limit():
     fig = plots.show_weights(torch.randn(2, 784), titles=["a", "b"], limit=0.5)
     assert image_axes(fig)[1].images[0].get_clim() == (-0.5, 0.5)
+
+
+def test_wide_grids_shrink_to_fit_a_projector():
+    fig = plots.show_digits(torch.zeros(24, 28, 28), ncols=24)
+    assert fig.get_figwidth() <= plots.MAX_WIDTH

@@ -134,3 +134,13 @@ def test_predict_returns_predictions_and_labels():
     model = FixedLogits(torch.eye(10)[[3, 3]] * 10)
     preds, labels = train.predict(model, [(torch.zeros(2, 1, 28, 28), torch.tensor([3, 4]))])
     assert preds.tolist() == [3, 3] and labels.tolist() == [3, 4]
+
+
+def test_fit_prints_one_summary_line_and_no_bar_when_bars_are_disabled(capsys, monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    train.set_seed(0)
+    model = models.SoftmaxRegression()
+    history = train.fit(model, easy_batches(), easy_batches(2), epochs=2, name="softmax")
+    out, err = capsys.readouterr()
+    assert out == train.summary(history, "softmax") + "\n" and err == ""
+    assert out.startswith("softmax: 2 epochs in ") and "validation accuracy" in out
