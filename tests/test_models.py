@@ -135,3 +135,101 @@ def test_small_cnn_rejects_integer_images():
 def test_small_cnn_rejects_bad_channel_counts(channels):
     with pytest.raises(ValueError, match="channel counts"):
         models.SmallCNN(channels)
+
+
+# SmallCNN((4, 8)), a 4,266-parameter CNN: conv 1→4: 4·9 + 4 = 40; conv 4→8: 8·(4·9) + 8 = 296;
+# linear 8·7·7 → 10: 3,930
+TINY_CNN_PARAMETERS = 40 + 296 + 392 * 10 + 10
+# ConvNet: conv 1→32: 320; conv 32→64: 64·288 + 64 = 18,496; 1,600 → 128: 204,928; 128 → 10: 1,290
+CONV_NET_PARAMETERS = 320 + 18_496 + (1600 * 128 + 128) + (128 * 10 + 10)
+
+
+def test_small_cnn_4_8_shapes_and_parameter_count():
+    model = models.SmallCNN((4, 8))
+    assert model(torch.rand(5, 1, 28, 28)).shape == (5, 10)
+    assert models.count_parameters(model) == TINY_CNN_PARAMETERS == 4266
+
+
+def test_conv_net_shapes_parameters_and_the_hidden_relu():
+    model = models.ConvNet()
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    assert models.count_parameters(model) == CONV_NET_PARAMETERS == 225_034
+    kinds = [type(m).__name__ for m in model.layers][-5:]
+    assert kinds == ["Flatten", "Linear", "ReLU", "Dropout", "Linear"]
+    linear = models.ConvNet(hidden_relu=False)
+    assert [type(m).__name__ for m in linear.layers][-4:] == [
+        "Flatten",
+        "Linear",
+        "Dropout",
+        "Linear",
+    ]
+    assert models.count_parameters(linear) == CONV_NET_PARAMETERS  # a ReLU has no parameters
+
+
+def test_conv_net_batch_norm_adds_two_per_channel():
+    model = models.ConvNet(batch_norm=True)
+    assert models.count_parameters(model) == CONV_NET_PARAMETERS + 2 * (32 + 64)
+    assert [type(m).__name__ for m in model.layers][:4] == [
+        "Conv2d",
+        "BatchNorm2d",
+        "ReLU",
+        "MaxPool2d",
+    ]
+    with pytest.raises(ValueError, match="expected two channel counts"):
+        models.ConvNet(channels=(32,))
+
+
+# TwoDigitMLP: 42·28 = 1,176 inputs → 64: 75,328; 64 → 20: 1,300
+TWO_DIGIT_MLP_PARAMETERS = (1176 * 64 + 64) + (64 * 20 + 20)
+# TwoDigitCNN: 320 + 18,496 for the convolutions, 2·(32 + 64) for batch norm,
+# 64·9·5 = 2,880 → 128: 368,768; 128 → 20: 2,580
+TWO_DIGIT_CNN_PARAMETERS = 320 + 18_496 + 2 * 96 + (2880 * 128 + 128) + (128 * 20 + 20)
+
+
+@pytest.mark.parametrize(
+    ("model", "parameters"),
+    [
+        (models.TwoDigitMLP(), TWO_DIGIT_MLP_PARAMETERS),
+        (models.TwoDigitMLP(activation=nn.ReLU), TWO_DIGIT_MLP_PARAMETERS),
+        (models.TwoDigitCNN(), TWO_DIGIT_CNN_PARAMETERS),
+    ],
+)
+def test_two_digit_models_return_two_rows_of_logits_per_canvas(model, parameters):
+    assert model(torch.rand(4, 1, 42, 28)).shape == (8, 10)
+    assert models.count_parameters(model) == parameters
+
+
+def test_two_digit_mlp_without_activation_is_one_linear_map():
+    torch.manual_seed(0)
+    model = models.TwoDigitMLP()
+    a, b = torch.rand(2, 1, 42, 28), torch.rand(2, 1, 42, 28)
+    bias = model(torch.zeros(2, 1, 42, 28))
+    torch.testing.assert_close(model(a + b) - bias, (model(a) - bias) + (model(b) - bias))
+    assert [type(m).__name__ for m in models.TwoDigitMLP(activation=nn.ReLU).layers] == [
+        "Flatten",
+        "Linear",
+        "ReLU",
+        "Linear",
+    ]
+
+
+def test_two_digit_cnn_derives_its_sizes_from_the_canvas_height():
+    model = models.TwoDigitCNN(height=38)  # 38 → 36 → 18 → 16 → 8 rows
+    assert model(torch.rand(2, 1, 38, 28)).shape == (4, 10)
+    assert model.layers[-4].in_features == 64 * 8 * 5
+
+
+@pytest.mark.parametrize("model", [models.TwoDigitMLP(), models.TwoDigitCNN()])
+def test_two_digit_models_name_the_expected_canvas(model):
+    with pytest.raises(ValueError, match=r"expected images of shape \(N, 1, 42, 28\), got "):
+        model(torch.rand(2, 1, 28, 28))
+    with pytest.raises(ValueError, match="add the channel axis"):
+        model(torch.rand(2, 42, 28))
+    with pytest.raises(TypeError, match="float images"):
+        model(torch.zeros(2, 1, 42, 28, dtype=torch.uint8))
+
+
+@pytest.mark.parametrize("model", [models.SmallCNN((4, 8)), models.ConvNet()])
+def test_cnns_reject_a_two_digit_canvas(model):
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\), got \(2, 1, 42, 28\)"):
+        model(torch.rand(2, 1, 42, 28))

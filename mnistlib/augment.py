@@ -1,0 +1,66 @@
+"""Shifts and rotations of a whole batch of images at once, on tensors (no PIL): to test how a
+model copes with moved digits, and to augment training batches of `data.InMemoryLoader`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+
+def transform(
+    X: torch.Tensor,
+    degrees: float | torch.Tensor = 0.0,
+    dx: float | torch.Tensor = 0.0,
+    dy: float | torch.Tensor = 0.0,
+) -> torch.Tensor:
+    """The batch `X` (B, C, H, W) rotated by `degrees` (anticlockwise, about the centre) and then
+    shifted by `dx` pixels right and `dy` pixels down; each is one number for the whole batch or one
+    per image (B,). Pixels that come in from outside are 0 (background in [0, 1] images).
+
+    Whole-pixel shifts without rotation move pixels exactly; other moves interpolate bilinearly.
+    """
+    if not isinstance(X, torch.Tensor) or X.ndim != 4 or not X.is_floating_point():
+        shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
+        raise ValueError(f"expected a float batch of shape (B, C, H, W), got {shape}")
+    B, _, H, W = X.shape
+    angle, dx, dy = (
+        torch.as_tensor(v, dtype=X.dtype, device=X.device).expand(B)
+        for v in (torch.as_tensor(degrees) * (math.pi / 180), dx, dy)
+    )
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # affine_grid maps each output pixel to where it samples the input, in coordinates running
+    # from -1 to 1 across the image: the inverse of the move. Its y axis points down.
+    theta = torch.stack(
+        [
+            torch.stack([cos, -sin * H / W, -2 * dx / W], dim=1),
+            torch.stack([sin * W / H, cos, -2 * dy / H], dim=1),
+        ],
+        dim=1,
+    )
+    theta[:, :, 2] = torch.einsum("bij,bj->bi", theta[:, :, :2], theta[:, :, 2])
+    grid = F.affine_grid(theta, list(X.shape), align_corners=False)
+    return F.grid_sample(X, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def random_moves(
+    max_degrees: float = 10.0, max_shift: float = 2.0
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A function for `InMemoryLoader(augment=...)`: it rotates each image of a batch by a random
+    angle in [-max_degrees, max_degrees] and shifts it by up to `max_shift` pixels in x and in y,
+    drawn uniformly from PyTorch's global generator (so `train.set_seed` fixes them)."""
+    if max_degrees < 0 or max_shift < 0:
+        raise ValueError(
+            f"expected max_degrees >= 0 and max_shift >= 0, got {max_degrees} and {max_shift}"
+        )
+
+    def augment(X: torch.Tensor) -> torch.Tensor:
+        B = len(X)
+        degrees, dx, dy = (torch.rand(3, B, device=X.device) * 2 - 1) * torch.tensor(
+            [[max_degrees], [max_shift], [max_shift]], device=X.device
+        )
+        return transform(X, degrees, dx, dy)
+
+    return augment

