@@ -2,18 +2,21 @@
 right, what is wrong and what to look at next (never the answer), and returns True when all is
 right. A check never raises on a wrong or unfinished answer: it says so and returns False.
 
-What each check looks for lives in `checks_train` (evaluation, loaders, rates, schedules, choices)
-and `checks_models` (the networks a student writes)."""
+What each check looks for lives in `checks_train` (evaluation, loaders, scaled rates, schedules),
+`checks_choice` (rates to try, choices on validation, the challenge) and `checks_models` (the
+networks a student writes); `checks_findings` holds what they share."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mnistlib import checks_choice as choice_
+from mnistlib import checks_findings as findings
 from mnistlib import checks_models as models_
 from mnistlib import checks_train as train_
 from mnistlib import data, train
-from mnistlib.checks_train import Finding
+from mnistlib.checks_findings import Finding
 
 TASKS = {
     "1": "an evaluation you can trust",
@@ -70,7 +73,7 @@ def _run(task: str, examine: Callable[[], list[Finding]]) -> Verdict:
         findings = examine()
     except Exception as exc:  # an answer so unexpected that the check itself fails
         findings = [
-            train_.wrong(
+            findings.wrong(
                 f"the check could not run your answer ({type(exc).__name__}: "
                 f"{exc}); rerun the cells above it, in order"
             )
@@ -95,13 +98,13 @@ def task_2(make_loaders: Callable, scaled_lr: Callable, train_set, val_set) -> V
 
 def task_3a(learning_rates) -> Verdict:
     """The list of learning rates to compare."""
-    return _run("3a", lambda: train_.examine_rates(learning_rates))
+    return _run("3a", lambda: choice_.examine_rates(learning_rates))
 
 
 def task_3b(val_accuracies: Mapping, chosen_lr, lr_runs: Mapping, test_set) -> Verdict:
     """The scores the choice is made on, and the chosen rate. The test set only tells the check
     whether it was used to choose; no test number is printed."""
-    return _run("3b", lambda: train_.examine_choice(val_accuracies, chosen_lr, lr_runs, test_set))
+    return _run("3b", lambda: choice_.examine_choice(val_accuracies, chosen_lr, lr_runs, test_set))
 
 
 def task_4(mixed_mlp: Callable) -> Verdict:
@@ -116,7 +119,7 @@ def task_5a(train_with_schedule: Callable) -> Verdict:
 
 def task_5b(best_step_size, schedule_results: Mapping) -> Verdict:
     """The step size chosen from {step_size: (rates, val_accs)}."""
-    return _run("5b", lambda: train_.examine_schedule_choice(best_step_size, schedule_results))
+    return _run("5b", lambda: choice_.examine_schedule_choice(best_step_size, schedule_results))
 
 
 def task_6(my_cnn: Callable) -> Verdict:
@@ -131,7 +134,7 @@ def task_7(row_rnn: Callable) -> Verdict:
 
 def task_8a(candidates: Mapping) -> Verdict:
     """The challenge's candidates: {name: settings of experiments.run}."""
-    return _run("8a", lambda: train_.examine_candidates(candidates))
+    return _run("8a", lambda: choice_.examine_candidates(candidates))
 
 
 def challenge_target(baseline) -> float:
@@ -143,21 +146,21 @@ def task_8b(chosen, challenge_runs: Mapping, baseline, test_set) -> Verdict:
     """The candidate submitted: the best on validation, and above the target."""
 
     def examine():
-        found = train_.examine_choice(None, chosen, challenge_runs, test_set)
+        found = choice_.examine_choice(None, chosen, challenge_runs, test_set)
         if any(f.kind != "ok" for f in found):
             return found
         reached, target = challenge_runs[chosen].history.val_acc[-1], challenge_target(baseline)
         if reached <= target:
             return [
                 *found,
-                train_.wrong(
+                findings.wrong(
                     f"{chosen!r} reaches {reached:.2f}% on validation, not "
                     f"above the target of {target:.2f}%: keep exploring"
                 ),
             ]
         return [
             *found,
-            train_.ok(f"{reached:.2f}% on validation beats the target of {target:.2f}%"),
+            findings.ok(f"{reached:.2f}% on validation beats the target of {target:.2f}%"),
         ]
 
     return _run("8b", examine)

@@ -9,8 +9,17 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from mnistlib.checks_train import Finding, attempt, error_text, ok, pending, todo, unfinished, wrong
-from mnistlib.checks_train import shape_mismatch as _mismatch
+from mnistlib.checks_findings import (
+    Finding,
+    attempt,
+    error_text,
+    ok,
+    pending,
+    todo,
+    unfinished,
+    wrong,
+)
+from mnistlib.checks_findings import shape_mismatch as _mismatch
 
 ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)
 MIXED_LAYERS = ["Linear", "Sigmoid", "Dropout", "Linear", "Tanh", "Linear", "ReLU", "Linear"]

@@ -241,7 +241,11 @@ class TwoDigitCNN(nn.Module):
     `batch_norm=True` puts `BatchNorm2d` between each convolution and its ReLU."""
 
     def __init__(
-        self, channels: tuple[int, int] = (32, 64), batch_norm: bool = True, height: int = 42
+        self,
+        channels: tuple[int, int] = (32, 64),
+        hidden: int = 128,
+        batch_norm: bool = True,
+        height: int = 42,
     ):
         super().__init__()
         self.height = height
@@ -254,10 +258,10 @@ class TwoDigitCNN(nn.Module):
             *conv_block(1, c1, batch_norm),  # 32·9 + 32 = 320, and 2·32 for batch norm
             *conv_block(c1, c2, batch_norm),  # 64·(32·9) + 64 = 18,496, and 2·64
             nn.Flatten(),
-            nn.Linear(c2 * rows * cols, 128),  # 64·9·5 = 2,880 features: 2,880·128 + 128
+            nn.Linear(c2 * rows * cols, hidden),  # 64·9·5 = 2,880 features: 2,880·128 + 128
             nn.ReLU(),
             nn.Dropout(0.5),
-            nn.Linear(128, 20),  # 128·20 + 20 = 2,580
+            nn.Linear(hidden, 20),  # 128·20 + 20 = 2,580
         )
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:

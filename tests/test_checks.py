@@ -6,7 +6,7 @@ import torch
 from conftest import tiny_mnist
 from torch import nn
 
-from mnistlib import checks, checks_train, data, train
+from mnistlib import checks, checks_choice, data, train
 from mnistlib.experiments import Run
 from mnistlib.train import History
 
@@ -189,7 +189,7 @@ TEST_ACC = {0.01: 96.5, 0.1: 94.0, 1.0: 92.0}
 
 @pytest.fixture
 def lr_runs(monkeypatch):
-    monkeypatch.setattr(checks_train, "test_accuracies", lambda runs, test_set: TEST_ACC)
+    monkeypatch.setattr(checks_choice, "test_accuracies", lambda runs, test_set: TEST_ACC)
     return fake_runs(VAL_ACC, TRAIN_ACC)
 
 
@@ -470,7 +470,7 @@ def test_task_8a_candidates(capsys):
 
 
 def challenge(monkeypatch):
-    monkeypatch.setattr(checks_train, "test_accuracies", lambda runs, test_set: TEST_ACC)
+    monkeypatch.setattr(checks_choice, "test_accuracies", lambda runs, test_set: TEST_ACC)
     runs = fake_runs(VAL_ACC, TRAIN_ACC)
     baseline = Run(model=None, history=History(val_acc=[92.0]), seconds=1.0)
     return runs, baseline
