@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from mnistlib import data
 from mnistlib.language import Vocabulary, _check_ids
-from mnistlib.train import model_device
+from mnistlib.train import model_device, progress_bar
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ def fit_lm(
     where, history = model_device(model), LMHistory()
     check_at = {round(config.steps * (i + 1) / evaluations) for i in range(evaluations)}
     start = time.perf_counter()
-    for step in tqdm(range(1, config.steps + 1), desc="language model", disable=not progress):
+    for step in progress_bar(range(1, config.steps + 1), "language model", "step", progress):
         model.train()
         X, y = (
             t.to(where) for t in random_windows(ids, config.batch_size, config.seq_len, generator)

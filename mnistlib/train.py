@@ -221,8 +221,7 @@ def fit(
     history = History()
     name = name or type(model).__name__
     batch_scheduler = scheduler if step_every == "batch" else None
-    hide_bars = os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
-    bar = tqdm(range(epochs), desc=name, unit="epoch", disable=hide_bars or not progress)
+    bar = progress_bar(range(epochs), name, "epoch", progress)
     for _ in bar:
         history.lr.append(optimizer.param_groups[0]["lr"])
         start = time.perf_counter()
@@ -245,6 +244,12 @@ def fit(
     if progress:
         print(summary(history, name))
     return history
+
+
+def progress_bar(steps: Iterable, desc: str, unit: str, show: bool = True) -> tqdm:
+    """A tqdm bar over `steps`, hidden when `show` is False or `TQDM_DISABLE` is set (make book)."""
+    hidden = os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
+    return tqdm(steps, desc=desc, unit=unit, disable=hidden or not show)
 
 
 def summary(history: History, name: str = "") -> str:
