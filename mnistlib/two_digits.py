@@ -52,7 +52,8 @@ class TwoDigitLoader(data.InMemoryLoader):
     """Batches (X, y) of two-digit canvases, as `data.InMemoryLoader` gives single digits: X is
     float (B, 1, H, 28), scaled to [0, 1] (or normalized with `data.MEAN`, `data.STD`); y holds
     one label per digit, (2B,): the top and bottom digit of canvas 0, then of canvas 1, and so on,
-    the order in which the two-digit models return their logits."""
+    the order in which the two-digit models return their logits. `augment` changes each float
+    batch in [0, 1] before normalization, as in `data.InMemoryLoader`."""
 
     def __init__(
         self,
@@ -62,6 +63,7 @@ class TwoDigitLoader(data.InMemoryLoader):
         shuffle: bool = False,
         normalize: bool = False,
         device=None,
+        augment=None,
     ):
         if images.dtype != torch.uint8 or images.ndim != 3 or images.shape[2] != 28:
             raise ValueError(
@@ -75,7 +77,7 @@ class TwoDigitLoader(data.InMemoryLoader):
         self.images = images.to(device) if device is not None else images
         self.labels = labels.to(self.images.device, torch.long)
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, False
-        self.normalize, self.augment, self.generator = normalize, None, None
+        self.normalize, self.augment, self.generator = normalize, augment, None
 
     def __iter__(self):
         for X, y in super().__iter__():

@@ -25,3 +25,24 @@ def test_interleaved_alternates_baseline_and_candidate(monkeypatch):
     monkeypatch.setattr(benchmark, "epoch_seconds", lambda m, loader: calls.append(m) or 1.0)
     pairs = benchmark.interleaved(("a", None), ("b", None), repeats=3)
     assert calls == ["a", "b"] * 3 and pairs == [(1.0, 1.0)] * 3
+
+
+def test_seconds_to_accuracy_is_counted_until_the_target_is_first_reached(monkeypatch):
+    accuracies = iter([98.5, 99.2, 99.4])
+    monkeypatch.setattr(benchmark.train, "evaluate", lambda model, loader: (next(accuracies), 0.1))
+    monkeypatch.setattr(benchmark.train, "train_one_epoch", lambda *args, **kwargs: (0.0, 0.0))
+    data_ = tiny_mnist(64)
+    reached, per_epoch = benchmark.seconds_to_accuracy(data_, data_, target=99.0, batch_size=32)
+    assert per_epoch == [98.5, 99.2, 99.4]
+    assert reached is not None and 0 < reached < 1  # two epochs that do nothing
+    never = iter([90.0] * 3)
+    monkeypatch.setattr(benchmark.train, "evaluate", lambda model, loader: (next(never), 0.1))
+    assert benchmark.seconds_to_accuracy(data_, data_, batch_size=32)[0] is None
+
+
+def test_seconds_to_accuracy_trains_the_fast_recipe_on_real_batches():
+    data_ = tiny_mnist(64)
+    reached, per_epoch = benchmark.seconds_to_accuracy(
+        data_, data_, target=0.0, epochs=1, batch_size=32
+    )
+    assert len(per_epoch) == 1 and 0 <= per_epoch[0] <= 100 and reached > 0

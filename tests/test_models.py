@@ -181,9 +181,9 @@ def test_conv_net_batch_norm_adds_two_per_channel():
 
 # TwoDigitMLP: 42·28 = 1,176 inputs → 64: 75,328; 64 → 20: 1,300
 TWO_DIGIT_MLP_PARAMETERS = (1176 * 64 + 64) + (64 * 20 + 20)
-# TwoDigitCNN: 320 + 18,496 for the convolutions, 2·(32 + 64) for batch norm,
-# 64·9·5 = 2,880 → 128: 368,768; 128 → 20: 2,580
-TWO_DIGIT_CNN_PARAMETERS = 320 + 18_496 + 2 * 96 + (2880 * 128 + 128) + (128 * 20 + 20)
+# TwoDigitCNN: convolutions 16·9 + 16 = 160, 32·(16·9) + 32 = 4,640, 64·(32·9) + 64 = 18,496;
+# 42 × 28 → 21 × 14 → 10 × 7 → 5 × 3, so 64·5·3 = 960 → 256: 246,016; 256 → 20: 5,140
+TWO_DIGIT_CNN_PARAMETERS = 160 + 4640 + 18_496 + (960 * 256 + 256) + (256 * 20 + 20)
 
 
 @pytest.mark.parametrize(
@@ -214,9 +214,13 @@ def test_two_digit_mlp_without_activation_is_one_linear_map():
 
 
 def test_two_digit_cnn_derives_its_sizes_from_the_canvas_height():
-    model = models.TwoDigitCNN(height=38)  # 38 → 36 → 18 → 16 → 8 rows
+    model = models.TwoDigitCNN(height=38)  # 38 → 19 → 9 → 4 rows
     assert model(torch.rand(2, 1, 38, 28)).shape == (4, 10)
-    assert model.layers[-4].in_features == 64 * 8 * 5
+    assert model.layers[-4].in_features == 64 * 4 * 3
+    with_norm = models.TwoDigitCNN(batch_norm=True)
+    assert models.count_parameters(with_norm) == TWO_DIGIT_CNN_PARAMETERS + 2 * (16 + 32 + 64)
+    with pytest.raises(ValueError, match="expected channel counts >= 1"):
+        models.TwoDigitCNN(channels=())
 
 
 @pytest.mark.parametrize("model", [models.TwoDigitMLP(), models.TwoDigitCNN()])

@@ -67,6 +67,8 @@ def test_loader_yields_one_label_per_digit_in_model_order():
     assert X.shape == (4, 1, 42, 28) and X.dtype == torch.float32
     assert torch.equal(y, pairs[:4].flatten())
     assert len(loader) == 3
+    blank = two_digits.TwoDigitLoader(canvas, pairs, batch_size=4, augment=lambda X: X * 0)
+    assert next(iter(blank))[0].abs().sum() == 0
     with pytest.raises(ValueError, match=r"expected labels of shape \(10, 2\)"):
         two_digits.TwoDigitLoader(canvas, pairs[:, 0])
     with pytest.raises(ValueError, match=r"uint8 canvases of shape \(N, H, 28\)"):
