@@ -69,16 +69,17 @@ def _verdict(task: str, findings: list[Finding]) -> Verdict:
 
 
 def _run(task: str, examine: Callable[[], list[Finding]]) -> Verdict:
+    """Run one check; when the check itself fails on an odd answer, say so instead of raising."""
     try:
-        findings = examine()
-    except Exception as exc:  # an answer so unexpected that the check itself fails
-        findings = [
+        found = examine()
+    except Exception as exc:
+        found = [
             findings.wrong(
                 f"the check could not run your answer ({type(exc).__name__}: "
                 f"{exc}); rerun the cells above it, in order"
             )
         ]
-    return _verdict(task, findings)
+    return _verdict(task, found)
 
 
 def task_1(accuracy: Callable) -> Verdict:

@@ -157,6 +157,12 @@ def test_a_check_never_raises_on_nonsense(capsys):
     assert not passed and "raised" in out or "could not run" in out
 
 
+def test_a_check_that_fails_itself_reports_it_instead_of_raising(capsys):
+    passed, out = verdict(capsys, checks._run, "1", lambda: 1 / 0)
+    assert not passed
+    assert "could not run your answer (ZeroDivisionError: division by zero)" in out
+
+
 # Task 3 -----------------------------------------------------------------------------------------
 
 
