@@ -16,10 +16,9 @@ def stabilize(text: str, name: str) -> str:
     """`text` with every widget model id replaced by a stable one, in order of first appearance."""
     ids = dict.fromkeys(a or b for a, b in MODEL_ID.findall(text))
     ids.update(dict.fromkeys(re.findall(r'"IPY_MODEL_([0-9a-f]{32})"', text)))
-    for number, old in enumerate(ids):
-        new = uuid.uuid5(uuid.NAMESPACE_URL, f"{name}#{number}").hex
-        text = text.replace(old, new)
-    return text
+    new = {old: uuid.uuid5(uuid.NAMESPACE_URL, f"{name}#{n}").hex for n, old in enumerate(ids)}
+    # One pass: an id already stable must not be replaced a second time by a later one.
+    return re.sub(r"[0-9a-f]{32}", lambda m: new.get(m.group(0), m.group(0)), text)
 
 
 def main(paths: list[str]) -> None:
