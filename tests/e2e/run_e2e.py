@@ -65,6 +65,7 @@ LAB_SETTINGS = {
     "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
 }
 RAISES = {"nbval-raises-exception", "raises-exception"}
+STOPPED = "never ran (Run All stopped before them)"
 FIGURE_TEXT = re.compile(r"<Figure size [\d.]+x[\d.]+ with \d+ Axes>")
 
 
@@ -350,7 +351,7 @@ def check_cells(page, cells: list[dict], tags: list[set[str]], report: Report, l
         and not (c["folded"] and not c["prompt"])
     ]
     if never_ran:
-        report.problems.append(f"cells {never_ran} never ran (Run All stopped before them)")
+        report.problems.append(f"cells {never_ran} {STOPPED}")
     for i, (cell, cell_tags) in enumerate(zip(cells, tags, strict=True)):
         where = f"cell {i}"
         errors = cell["errors"] + [s for s in cell["stderr"] if "Traceback" in s]
@@ -478,6 +479,22 @@ def test_notebook(context, lab: Lab, rel: str, copy: Path, timeout: float) -> Re
         page.close()
         lab.shutdown_kernels()
     return report
+
+
+def test_notebook_twice_if_stopped(context, lab: Lab, rel: str, root: Path, timeout: float):
+    """`test_notebook`, run once more when Run All stopped early and nothing else went wrong.
+
+    On a loaded machine JupyterLab's Run All has stopped after a cell tagged raises-exception
+    now and then, though the same notebook runs through on the next try; the report keeps a note
+    of the first try, and a notebook that stops twice fails.
+    """
+    report = test_notebook(context, lab, rel, root / rel, timeout)
+    if not report.problems or not all(STOPPED in p for p in report.problems):
+        return report
+    log(f"   {report.problems[0]}; running it once more")
+    again = test_notebook(context, lab, rel, root / rel, timeout)
+    again.notes.append(f"first Run All: {report.problems[0]}")
+    return again
 
 
 def committed_figures(notebook: Path) -> int:
@@ -651,7 +668,7 @@ def run(notebooks: list[Path], timeout: float, workdir: Path) -> list[Report]:
                 for nb in notebooks:
                     rel = f"notebooks/{nb.name}"
                     log(f"== {rel}")
-                    reports.append(test_notebook(context, lab, rel, root / rel, timeout))
+                    reports.append(test_notebook_twice_if_stopped(context, lab, rel, root, timeout))
                     log(summary(reports[-1]).splitlines()[0])
                 if rise_installed() and notebooks:
                     reports.append(check_rise(context, lab, f"notebooks/{notebooks[0].name}", 60))
