@@ -52,6 +52,11 @@ def unfinished(exc: BaseException | None) -> bool:
     return exc is not None and "ellipsis" in str(exc).lower()
 
 
+def not_filled_in(result: Any, exc: BaseException | None) -> bool:
+    """True when a call of the student's code met a `...` placeholder or returned one."""
+    return unfinished(exc) or exc is None and pending(result)
+
+
 def error_text(call: str, exc: BaseException) -> str:
     return f"{call} raised {type(exc).__name__}: {exc}"
 

@@ -13,8 +13,8 @@ from mnistlib.checks_findings import (
     Finding,
     attempt,
     error_text,
+    not_filled_in,
     ok,
-    pending,
     todo,
     unfinished,
     wrong,
@@ -49,7 +49,7 @@ def _forward(model: nn.Module, name: str, X: torch.Tensor) -> tuple[torch.Tensor
     model.eval()
     with torch.no_grad():
         out, exc = attempt(model, X)
-    if unfinished(exc) or exc is None and pending(out):
+    if not_filled_in(out, exc):
         return None, [todo(f"the forward pass of {name} returns nothing yet: fill it in")]
     if exc is None and not isinstance(out, torch.Tensor):
         return None, [wrong(f"{name} returned {type(out).__name__}, not a tensor of logits")]
@@ -101,16 +101,18 @@ def _output(model: nn.Module, out: torch.Tensor, n: int) -> list[Finding]:
     return []
 
 
+def _logits(model: nn.Module, name: str, X: torch.Tensor) -> list[Finding]:
+    """Run one batch through the model and check its (B, 10) logits: [] when all is well."""
+    out, findings = _forward(model, name, X)
+    return findings if out is None else _output(model, out, len(X))
+
+
 def examine_mixed_mlp(builder: Callable) -> list[Finding]:
     """The tutorial's MLP: 784 → 50 → 50 → 50 → 10, sigmoid, dropout 0.2, tanh, ReLU."""
     model, findings = _build(builder, "MixedMLP()")
     if model is None:
         return findings
-    X = _images()
-    out, findings = _forward(model, "MixedMLP", X)
-    if out is None:
-        return findings
-    findings = _output(model, out, len(X))
+    findings = _logits(model, "MixedMLP", _images())
     if findings:
         return findings
     kinds = (nn.Linear, nn.Dropout, *ACTIVATIONS)
@@ -150,11 +152,7 @@ def examine_cnn(builder: Callable) -> list[Finding]:
         return findings
     if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
         return [wrong("there is no nn.Conv2d in this network: it is not a CNN yet")]
-    X = _images()
-    out, findings = _forward(model, "my_cnn()", X)
-    if out is None:
-        return findings
-    findings = _output(model, out, len(X))
+    findings = _logits(model, "my_cnn()", _images())
     if findings:
         return findings
     params = sum(p.numel() for p in model.parameters())

@@ -16,10 +16,9 @@ from mnistlib.checks_findings import (
     attempt,
     close_enough,
     error_text,
+    not_filled_in,
     ok,
-    pending,
     todo,
-    unfinished,
     wrong,
 )
 
@@ -70,7 +69,7 @@ def examine_accuracy(accuracy: Callable) -> list[Finding]:
         result, exc = attempt(accuracy, model, counting)
     finally:
         hook.remove()
-    if pending(result) and exc is None or unfinished(exc):
+    if not_filled_in(result, exc):
         return [todo("accuracy() still returns `...`: fill in its body")]
     if exc is not None:
         return [wrong(error_text("accuracy(model, loader)", exc))]
@@ -161,7 +160,7 @@ def examine_loaders(make_loaders: Callable, train_set, val_set, sizes=(32, 512))
     findings = []
     for size in sizes:
         result, exc = attempt(make_loaders, size)
-        if unfinished(exc) or exc is None and pending(result):
+        if not_filled_in(result, exc):
             return [todo("make_loaders still holds `...`: fill in the batch sizes")]
         if exc is not None:
             return [wrong(error_text(f"make_loaders({size})", exc))]
@@ -211,7 +210,7 @@ def examine_scaled_lr(scaled_lr: Callable, base=(64, 0.05)) -> list[Finding]:
     rates = {}
     for size in sizes:
         rate, exc = attempt(scaled_lr, size)
-        if unfinished(exc) or exc is None and pending(rate):
+        if not_filled_in(rate, exc):
             return [todo("scaled_lr still returns `...`: fill it in")]
         if exc is not None:
             return [wrong(error_text(f"scaled_lr({size})", exc))]
@@ -274,7 +273,7 @@ def examine_schedule(train_with_schedule: Callable) -> list[Finding]:
         )
     finally:
         handle.remove()
-    if unfinished(exc) or exc is None and (pending(result) or not any(result)):
+    if not_filled_in(result, exc) or exc is None and not any(result):
         return [todo("train_with_schedule still records nothing: fill in the loop body")]
     if exc is not None:
         return [wrong(error_text("train_with_schedule(...)", exc))]
