@@ -31,3 +31,23 @@ def test_missing_line_and_wrong_object_are_named():
         source.source_lines(sample, "while")
     with pytest.raises(TypeError, match="function or a class, got int"):
         source.source_lines(3)
+
+
+def test_show_error_prints_the_error_and_carries_on(capsys):
+    with source.show_error(ValueError):
+        int("seven")
+    assert (
+        capsys.readouterr().out == "ValueError: invalid literal for int() with base 10: 'seven'\n"
+    )
+
+
+def test_show_error_fails_loudly_when_nothing_is_raised():
+    with pytest.raises(AssertionError, match="expected to raise ValueError, and did not"):
+        with source.show_error(ValueError):
+            int("7")
+
+
+def test_show_error_lets_another_kind_of_error_through():
+    with pytest.raises(KeyError):
+        with source.show_error(ValueError):
+            {}["missing"]

@@ -5,9 +5,9 @@
 (`make e2e` runs it.) It starts JupyterLab from this environment on a free local port with a token,
 on a temporary copy of the notebooks (the committed files are never changed), in quick mode, and
 drives Chromium with Playwright. For every notebook it runs Run → Run All Cells and fails on:
-an error output (except in a cell tagged `nbval-raises-exception`, which must then also carry
-JupyterLab's own `raises-exception`, or Run All stops there), "Error displaying widget", a cell
-still busy after the time limit or never run, a figure that is missing, empty or blank, a progress
+any error output (no committed cell raises: a lesson shows an error with `source.show_error`,
+which every front-end runs through), "Error displaying widget", a cell still busy after the time
+limit or never run, a figure that is missing, empty or blank, a progress
 bar that never moved; it moves every slider and presses every Train/Check button and checks that
 what is shown changes. Then it opens the slide decks of build/slides/ from disk with the network cut
 (the figures must be there) and, when jupyterlab-rise is installed, one notebook in RISE.
@@ -64,7 +64,6 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
     "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
 }
-RAISES = {"nbval-raises-exception", "raises-exception"}
 STOPPED = "never ran (Run All stopped before them)"
 FIGURE_TEXT = re.compile(r"<Figure size [\d.]+x[\d.]+ with \d+ Axes>")
 
@@ -300,9 +299,8 @@ def wait_for(predicate, timeout: float, every: float = 0.5):
         time.sleep(every)
 
 
-def tags_of(notebook: Path) -> list[set[str]]:
-    cells = json.loads(notebook.read_text())["cells"]
-    return [set(cell.get("metadata", {}).get("tags", [])) for cell in cells]
+def cell_count(notebook: Path) -> int:
+    return len(json.loads(notebook.read_text())["cells"])
 
 
 def open_notebook(page, lab: Lab, rel: str, timeout: float) -> None:
@@ -339,9 +337,9 @@ def wait_until_done(page, lab: Lab, rel: str, timeout: float) -> list[dict]:
     raise Failed(f"cells {still} still busy ([*]) after {timeout:.0f} s")
 
 
-def check_cells(page, cells: list[dict], tags: list[set[str]], report: Report, local: str) -> None:
-    if len(cells) != len(tags):
-        report.problems.append(f"the page shows {len(cells)} cells, the notebook has {len(tags)}")
+def check_cells(page, cells: list[dict], expected: int, report: Report, local: str) -> None:
+    if len(cells) != expected:
+        report.problems.append(f"the page shows {len(cells)} cells, the notebook has {expected}")
         return
     never_ran = [
         i
@@ -352,16 +350,11 @@ def check_cells(page, cells: list[dict], tags: list[set[str]], report: Report, l
     ]
     if never_ran:
         report.problems.append(f"cells {never_ran} {STOPPED}")
-    for i, (cell, cell_tags) in enumerate(zip(cells, tags, strict=True)):
+    for i, cell in enumerate(cells):
         where = f"cell {i}"
         errors = cell["errors"] + [s for s in cell["stderr"] if "Traceback" in s]
-        if errors and not cell_tags & RAISES:
+        if errors:
             report.problems.append(f"{where} shows an error:\n{errors[0]}")
-        if errors and "nbval-raises-exception" in cell_tags and "raises-exception" not in cell_tags:
-            report.problems.append(
-                f"{where} raises on purpose but lacks the tag raises-exception, so Run All in "
-                "JupyterLab stops there: give it both tags"
-            )
         warnings = [s for s in cell["stderr"] if "Traceback" not in s and "Warning" in s]
         report.notes += [f"{where} warns: {w.splitlines()[0][:200]}" for w in warnings]
         report.problems += [f"{where}: {e}" for e in cell["widgetErrors"]]
@@ -465,7 +458,7 @@ def test_notebook(context, lab: Lab, rel: str, copy: Path, timeout: float) -> Re
         run_all(page)
         cells = wait_until_done(page, lab, rel, timeout)
         report.seconds = time.monotonic() - start
-        check_cells(page, cells, tags_of(copy), report, local=lab.url)
+        check_cells(page, cells, cell_count(copy), report, local=lab.url)
         check_widgets(page, lab, rel, report, timeout=60)
     except Failed as failure:
         report.problems.append(str(failure))
@@ -479,22 +472,6 @@ def test_notebook(context, lab: Lab, rel: str, copy: Path, timeout: float) -> Re
         page.close()
         lab.shutdown_kernels()
     return report
-
-
-def test_notebook_twice_if_stopped(context, lab: Lab, rel: str, root: Path, timeout: float):
-    """`test_notebook`, run once more when Run All stopped early and nothing else went wrong.
-
-    On a loaded machine JupyterLab's Run All has stopped after a cell tagged raises-exception
-    now and then, though the same notebook runs through on the next try; the report keeps a note
-    of the first try, and a notebook that stops twice fails.
-    """
-    report = test_notebook(context, lab, rel, root / rel, timeout)
-    if not report.problems or not all(STOPPED in p for p in report.problems):
-        return report
-    log(f"   {report.problems[0]}; running it once more")
-    again = test_notebook(context, lab, rel, root / rel, timeout)
-    again.notes.append(f"first Run All: {report.problems[0]}")
-    return again
 
 
 def committed_figures(notebook: Path) -> int:
@@ -668,7 +645,7 @@ def run(notebooks: list[Path], timeout: float, workdir: Path) -> list[Report]:
                 for nb in notebooks:
                     rel = f"notebooks/{nb.name}"
                     log(f"== {rel}")
-                    reports.append(test_notebook_twice_if_stopped(context, lab, rel, root, timeout))
+                    reports.append(test_notebook(context, lab, rel, root / rel, timeout))
                     log(summary(reports[-1]).splitlines()[0])
                 if rise_installed() and notebooks:
                     reports.append(check_rise(context, lab, f"notebooks/{notebooks[0].name}", 60))

@@ -1,43 +1,59 @@
-"""run_e2e: a notebook whose Run All stopped early gets one more try, and only then."""
-
-from pathlib import Path
+"""run_e2e: what the browser shows after Run All is judged cell by cell, with no exemptions."""
 
 import run_e2e
 
 
-def tries(monkeypatch, *outcomes):
-    """Run the retry rule against test_notebook results with these problem lists."""
-    results = iter(outcomes)
-    calls = []
+class NoImages:
+    """A page with no output images (the blank-figure check then has nothing to look at)."""
 
-    def fake(context, lab, rel, copy, timeout):
-        calls.append(rel)
-        return run_e2e.Report("06_rnn", problems=list(next(results)))
+    def locator(self, selector):
+        return self
 
-    monkeypatch.setattr(run_e2e, "test_notebook", fake)
-    report = run_e2e.test_notebook_twice_if_stopped(None, None, "nb.ipynb", Path("."), 1)
-    return report, len(calls)
+    def all(self):
+        return []
 
 
-STOPPED = [f"cells [18, 20] {run_e2e.STOPPED}"]
+def cell(prompt="[1]:", errors=(), stderr=()):
+    """A code cell as the page reports it."""
+    return {
+        "code": True,
+        "prompt": prompt,
+        "folded": False,
+        "errors": list(errors),
+        "stderr": list(stderr),
+        "widgetErrors": [],
+        "texts": [],
+        "images": [],
+        "bars": [],
+    }
 
 
-def test_a_notebook_that_passes_runs_once(monkeypatch):
-    report, calls = tries(monkeypatch, [])
-    assert calls == 1 and not report.problems
+def problems(cells, expected=None):
+    report = run_e2e.Report("nb")
+    count = len(cells) if expected is None else expected
+    run_e2e.check_cells(NoImages(), cells, count, report, local="http://127.0.0.1:1")
+    return report.problems
 
 
-def test_run_all_stopped_once_is_retried_and_noted(monkeypatch):
-    report, calls = tries(monkeypatch, STOPPED, [])
-    assert calls == 2 and not report.problems
-    assert report.notes == [f"first Run All: {STOPPED[0]}"]
+def test_a_clean_run_passes():
+    assert problems([cell("[1]:"), cell("[2]:")]) == []
 
 
-def test_run_all_stopped_twice_fails(monkeypatch):
-    report, calls = tries(monkeypatch, STOPPED, STOPPED)
-    assert calls == 2 and report.problems == STOPPED
+def test_an_error_output_fails_whatever_the_cell():
+    found = problems([cell("[1]:"), cell("[2]:", errors=["ValueError: expected images"])])
+    assert found == ["cell 1 shows an error:\nValueError: expected images"]
 
 
-def test_any_other_problem_is_not_retried(monkeypatch):
-    report, calls = tries(monkeypatch, STOPPED + ["cell 3 shows an error"])
-    assert calls == 1 and len(report.problems) == 2
+def test_a_traceback_on_stderr_is_an_error():
+    found = problems([cell("[1]:", stderr=["Traceback (most recent call last):\n..."])])
+    assert found and found[0].startswith("cell 0 shows an error")
+
+
+def test_cells_that_never_ran_are_named():
+    assert problems([cell("[1]:"), cell("[ ]:"), cell("[ ]:")]) == [
+        f"cells [1, 2] {run_e2e.STOPPED}"
+    ]
+
+
+def test_a_page_with_missing_cells_is_reported():
+    assert problems([cell("[1]:")], expected=3) == ["the page shows 1 cells, the notebook has 3"]
