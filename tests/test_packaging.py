@@ -1,7 +1,11 @@
 """The project's own files agree with each other: pyproject, environment.yml, constraints, CI."""
 
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -76,3 +80,21 @@ def test_makefile_has_every_command_the_readme_names():
     targets = set(re.findall(r"^([a-z]+):", (TOP / "Makefile").read_text(), flags=re.M))
     named = set(re.findall(r"`make ([a-z]+)`", (TOP / "README.md").read_text()))
     assert named and named <= targets
+
+
+def test_the_wheel_holds_every_module_of_the_package(tmp_path):
+    """A non-editable install (as in Colab) gets every module and subpackage of the checkout."""
+    source = tmp_path / "source"  # a copy, so that no build folder of an earlier build is reused
+    shutil.copytree(TOP / "mnistlib", source / "mnistlib", ignore=shutil.ignore_patterns("__py*"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(TOP / name, source / name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
+        + ["--wheel-dir", str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("mnistlib-*.whl")
+    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".py")}
+    checkout = {p.relative_to(TOP).as_posix() for p in (TOP / "mnistlib").rglob("*.py")}
+    assert shipped == checkout
