@@ -4,28 +4,33 @@ gradient sizes. Every function returns the matplotlib `Figure` it drew."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import torch
 
 from mnistlib.style import MARKERS_UP_TO, legend_outside, use_projector_style
-from mnistlib.train import History
+from mnistlib.train import History, as_history
+
+if TYPE_CHECKING:
+    from mnistlib.experiments import Run
 
 use_projector_style()
 LINESTYLES = ("-", "--", ":", "-.")
 
 
-def named_runs(histories: History | Mapping[str, History]) -> dict[str, History]:
-    """{name: History} from a dict of runs, or from one History (named '')."""
-    runs = {"": histories} if isinstance(histories, History) else dict(histories)
-    if not runs or not all(isinstance(h, History) for h in runs.values()):
-        raise TypeError("expected a History or a non-empty {name: History} dict")
-    return runs
+def named_runs(histories: History | Run | Mapping[str, History | Run]) -> dict[str, History]:
+    """{name: History} from one History or experiments.Run (named ''), or a {name: either} dict."""
+    if not isinstance(histories, Mapping):
+        return {"": as_history(histories)}
+    if not histories:
+        raise TypeError("expected a History or a non-empty {name: History} dict, got an empty dict")
+    return {name: as_history(h) for name, h in histories.items()}
 
 
-def plot_history(histories: History | Mapping[str, History], title: str | None = None):
+def plot_history(histories: History | Run | Mapping[str, History | Run], title: str | None = None):
     """Loss and accuracy per epoch, training (solid) and validation (dashed), for one run or several
-    runs given as {name: history}; one legend below the two panels."""
+    runs given as {name: history} (a History or an experiments.Run); one legend below the panels."""
     runs = named_runs(histories)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -62,7 +67,7 @@ def moving_average(values: Sequence[float], window: int) -> list[float]:
 
 
 def plot_batch_losses(
-    histories: History | Mapping[str, History],
+    histories: History | Run | Mapping[str, History | Run],
     window: int = 50,
     title: str | None = None,
     log: bool = False,
@@ -91,7 +96,7 @@ def plot_batch_losses(
     return fig
 
 
-def plot_lr(histories: History | Mapping[str, History], title: str | None = None):
+def plot_lr(histories: History | Run | Mapping[str, History | Run], title: str | None = None):
     """The learning rate used during each epoch (log scale), for one run or several."""
     runs = named_runs(histories)
     fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")

@@ -3,6 +3,7 @@ side for any model and optimizer."""
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.o
 
 @dataclass
 class Run:
-    """A trained model, what `fit` measured, and the wall-clock seconds of the whole run."""
+    """A trained model, what `fit` measured, and the wall-clock seconds of the whole run; how the
+    training ended is `history.status` ('finished', 'interrupted' or 'diverged')."""
 
     model: nn.Module
     history: History
@@ -36,7 +38,7 @@ def make_optimizer(
     if momentum and name != "sgd":
         raise ValueError(f"momentum is a setting of 'sgd'; {name!r} keeps its own running averages")
     extra = {"momentum": momentum} if name == "sgd" else {}
-    return OPTIMIZERS[name](params, lr=lr, weight_decay=weight_decay, **extra)
+    return OPTIMIZERS[name](params, lr=train.check_lr(lr), weight_decay=weight_decay, **extra)
 
 
 def run(
@@ -56,17 +58,23 @@ def run(
     device=None,
     progress: bool = True,
     name: str | None = None,
+    keep_diverged: bool = False,
 ) -> Run:
     """Seed, build `model()` and an in-memory loader of `train_data`, and fit; return the `Run`.
 
     `schedule(optimizer, total_batches)`, when given, returns a scheduler stepped after every batch.
-    The same seed gives the same initial weights and the same batch order.
+    The same seed gives the same initial weights and the same batch order. A loss of NaN or inf
+    raises `train.Diverged`; with `keep_diverged`, the Run is returned instead, its history (the
+    epochs finished before) marked 'diverged'.
     """
     if not callable(model) or isinstance(model, nn.Module):
         raise TypeError(
             "expected a function that builds a fresh model, such as models.MLP or "
             f"lambda: models.MLP(30), got {type(model).__name__}; each run needs its own model"
         )
+    epochs = train.check_epochs(epochs)
+    if device is not None:
+        device = train.check_device(device)
     start = time.perf_counter()
     train.set_seed(seed)
     net = model().to(device)
@@ -78,29 +86,62 @@ def run(
         val_loader = data.InMemoryLoader(val_data, 1000, normalize=normalize, device=device)
     opt = make_optimizer(optimizer, net.parameters(), lr, momentum, weight_decay)
     scheduler = schedule(opt, epochs * len(loader)) if schedule is not None else None
-    history = train.fit(
-        net,
-        loader,
-        val_loader,
-        epochs=epochs,
-        optimizer=opt,
-        scheduler=scheduler,
-        step_every="batch",
-        progress=progress,
-        name=name,
-    )
+    try:
+        history = train.fit(
+            net,
+            loader,
+            val_loader,
+            epochs=epochs,
+            optimizer=opt,
+            scheduler=scheduler,
+            step_every="batch",
+            progress=progress,
+            name=name,
+        )
+    except train.Diverged as exc:
+        if not keep_diverged:
+            raise
+        history = exc.history
     return Run(net, history, time.perf_counter() - start)
 
 
 def compare(configs: Mapping[str, Mapping[str, Any]], **common) -> dict[str, Run]:
     """Run each named config (the keyword arguments of `run` that differ) with the `common` ones;
-    print one line per run as it finishes, so a long comparison is never silent."""
+    print one line per run as it finishes, so a long comparison is never silent.
+
+    A run whose loss becomes NaN or inf is kept, marked 'diverged', and the others go on. Ctrl-C
+    stops the comparison: it returns the runs so far (the one it stopped marked 'interrupted') and
+    prints which were not run.
+    """
     if not configs:
         raise ValueError("expected {run name: {setting: value}}, got no runs")
-    runs = {}
+    settings = {}
     for name, config in configs.items():
-        runs[name] = run(**{**common, **config, "progress": False})
-        print(train.summary(runs[name].history, name), flush=True)
+        if not isinstance(config, Mapping):
+            raise TypeError(
+                f"run {name!r}: expected its settings as a dict such as {{'lr': 0.01}}, "
+                f"got {type(config).__name__}"
+            )
+        settings[name] = {**common, **config, "progress": False, "keep_diverged": True}
+        try:
+            inspect.signature(run).bind(**settings[name])
+        except TypeError as exc:
+            raise TypeError(
+                f"run {name!r} cannot start: {exc}; its settings are the keyword arguments of "
+                "experiments.run (nothing has been run yet)"
+            ) from None
+    runs = {}
+    try:
+        for name, arguments in settings.items():
+            runs[name] = run(**arguments)
+            print(train.summary(runs[name], name), flush=True)
+            if runs[name].history.status == "interrupted":
+                break
+    except KeyboardInterrupt:
+        pass
+    left = [name for name in configs if name not in runs]
+    if left:
+        print(f"interrupted: {len(runs)} of {len(configs)} runs kept; not run: {', '.join(left)}")
     return runs
 
 
@@ -120,13 +161,17 @@ def one_at_a_time(
 
 def results(runs: Mapping[str, Run], configs: Mapping[str, Mapping[str, Any]] | None = None):
     """One row per run: its name, its config, parameters, last training and validation accuracy
-    (%) and seconds, ready for `format_table`."""
+    (%), or 'diverged' or 'interrupted' in their place, and seconds, ready for `format_table`."""
     rows = []
     for name, r in runs.items():
         row = {"name": name, **((configs or {}).get(name, {}))}
-        row.update(params=count_parameters(r.model), train_acc=r.history.train_acc[-1])
-        if r.history.val_acc:
-            row["val_acc"] = r.history.val_acc[-1]
+        row["params"] = count_parameters(r.model)
+        if r.history.status != "finished":
+            row["train_acc"] = row["val_acc"] = r.history.status
+        else:
+            row["train_acc"] = r.history.train_acc[-1]
+            if r.history.val_acc:
+                row["val_acc"] = r.history.val_acc[-1]
         row["seconds"] = r.seconds
         rows.append(row)
     return rows

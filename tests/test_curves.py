@@ -1,8 +1,9 @@
 """curves: learning curves, smoothed batch losses, learning rates and gradient norms."""
 
 import pytest
+from torch import nn
 
-from mnistlib import curves
+from mnistlib import curves, experiments
 from mnistlib.train import History
 
 
@@ -87,3 +88,11 @@ def test_long_curves_have_no_markers():
         .get_marker()
         == "o"
     )
+
+
+def test_plot_history_takes_runs_as_well_as_histories():
+    run = experiments.Run(nn.Identity(), History(train_loss=[1.0, 0.5], train_acc=[60, 80]), 1.0)
+    for given in (run, {"SGD": run}, run.history):
+        assert list(curves.plot_history(given).axes[0].lines[0].get_ydata()) == [1.0, 0.5]
+    with pytest.raises(TypeError, match="non-empty {name: History} dict, got an empty dict"):
+        curves.plot_history({})

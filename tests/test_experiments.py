@@ -1,12 +1,35 @@
 """experiments: seeded runs, comparisons, one-change-at-a-time configs and the results table."""
 
+import numpy as np
 import pytest
 import torch
 from conftest import tiny_mnist
 from torch import nn
 
-from mnistlib import experiments, models
+from mnistlib import curves, experiments, models, train
 
+
+def blow_up(optimizer, total):
+    """A schedule that multiplies the rate by 1e30 from the third batch on."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 if step < 2 else 1e30)
+
+
+class StopsAfter(nn.Module):
+    """Softmax regression that gets Ctrl-C (a KeyboardInterrupt) at its `n`-th training batch."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.model, self.n, self.calls = models.SoftmaxRegression(), n, 0
+
+    def forward(self, X):
+        if self.training:
+            self.calls += 1
+        if self.calls == self.n:
+            raise KeyboardInterrupt
+        return self.model(X)
+
+
+TINY = {"train_data": tiny_mnist(20), "val_data": tiny_mnist(10, seed=1), "batch_size": 10}
 BASE = {"batch_size": 8, "hidden": 3, "lr": 0.1, "momentum": 0.0, "activation": nn.ReLU}
 
 
@@ -111,3 +134,68 @@ def test_compare_prints_a_line_per_run_and_results_tabulates_them(capsys):
     assert all(r["params"] == 7850 and 0 <= r["val_acc"] <= 100 for r in rows)
     with pytest.raises(ValueError, match="got no runs"):
         experiments.compare({})
+
+
+def test_a_diverging_run_raises_unless_it_is_kept():
+    settings = {**TINY, "epochs": 3, "schedule": blow_up, "progress": False}
+    with pytest.raises(train.Diverged, match="learning rate is probably too large"):
+        experiments.run(lambda: models.MLP(50), **settings)
+    kept = experiments.run(lambda: models.MLP(50), **settings, keep_diverged=True)
+    assert kept.history.status == "diverged" and kept.history.epochs == 1  # 2 batches an epoch
+    assert len(kept.history.batch_loss) == 2 and len(kept.history.val_acc) == 1
+
+
+def test_compare_keeps_a_diverged_run_and_goes_on(capsys):
+    configs = {"blows up": {"schedule": blow_up}, "steady": {}}
+    runs = experiments.compare(configs, model=lambda: models.MLP(50), **TINY, epochs=3)
+    assert [r.history.status for r in runs.values()] == ["diverged", "finished"]
+    assert runs["blows up"].history.epochs == 1 and runs["steady"].history.epochs == 3
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("blows up: 1 epoch in ") and lines[0].endswith(
+        "diverged during epoch 2"
+    )
+    rows = experiments.results(runs)
+    assert rows[0]["train_acc"] == rows[0]["val_acc"] == "diverged"
+    table = experiments.format_table(rows, ["name", "val_acc"], {"val_acc": ".1f"})
+    assert table.splitlines()[2].split() == ["blows", "up", "diverged"]
+
+
+def test_ctrl_c_in_compare_keeps_the_runs_so_far_and_names_those_not_run(capsys):
+    def interrupted():
+        raise KeyboardInterrupt
+
+    configs = {"a": {}, "b": {"model": interrupted}, "c": {}}
+    runs = experiments.compare(configs, model=models.SoftmaxRegression, **TINY, epochs=1)
+    assert list(runs) == ["a"] and runs["a"].history.status == "finished"
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "interrupted: 1 of 3 runs kept; not run: b, c"
+
+
+def test_ctrl_c_during_a_run_of_compare_keeps_its_finished_epochs(capsys):
+    configs = {"a": {}, "b": {"model": lambda: StopsAfter(4)}, "c": {}}  # batch 2 of epoch 2
+    runs = experiments.compare(configs, model=models.SoftmaxRegression, **TINY, epochs=3)
+    assert list(runs) == ["a", "b"]
+    assert runs["b"].history.status == "interrupted" and runs["b"].history.epochs == 1
+    assert experiments.results(runs)[1]["val_acc"] == "interrupted"
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("b: 1 epoch in ") and out[1].endswith("; interrupted during epoch 2")
+    assert out[2] == "interrupted: 2 of 3 runs kept; not run: c"
+
+
+def test_runs_plot_and_summarize_like_their_histories():
+    r = experiments.run(models.SoftmaxRegression, **TINY, epochs=np.int64(2), progress=False)
+    assert r.history.epochs == 2
+    assert train.summary(r, "a") == train.summary(r.history, "a")
+    lines = curves.plot_history({"a": r}).axes[0].lines
+    assert list(lines[0].get_ydata()) == r.history.train_loss
+
+
+def test_run_refuses_a_device_this_machine_lacks(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    with pytest.raises(ValueError, match="device='cuda', but this machine has no CUDA device"):
+        experiments.run(models.SoftmaxRegression, tiny_mnist(10), device="cuda")
+
+
+def test_compare_refuses_settings_that_are_no_dict():
+    with pytest.raises(TypeError, match="run 'a': expected its settings as a dict .* got float"):
+        experiments.compare({"a": 0.1}, model=models.SoftmaxRegression)

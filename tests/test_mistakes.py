@@ -1,6 +1,7 @@
 """The mistakes students make, each answered by mnistlib with a sentence that names the problem,
 before any work is done, rather than by a traceback from deep inside torch or matplotlib."""
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ from conftest import tiny_mnist
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from mnistlib import data, models, plots, train
+from mnistlib import curves, data, experiments, models, plots, train
 
 PACKAGE = Path(models.__file__).parent
 
@@ -21,6 +22,50 @@ def loader(n=20, batch_size=10, **kwargs):
 
 def sgd(model):
     return torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+def fit(model, batches, **kwargs):
+    return train.fit(model, batches, progress=False, **kwargs)
+
+
+def relabeled(change):
+    """The batches of `loader()` with their labels changed by `change`."""
+    return [(X, change(y)) for X, y in loader()]
+
+
+def repixeled(change):
+    """The batches of `loader()` with their images changed by `change`."""
+    return [(change(X), y) for X, y in loader()]
+
+
+def one_nan_pixel_in_batch_2():
+    batches = list(loader())
+    X = batches[1][0].clone()
+    X[0, 0, 14, 14] = float("nan")
+    return [batches[0], (X, batches[1][1])]
+
+
+def scheduled(scheduler_of, given_optimizer=True, other_model=False):
+    """fit with the scheduler `scheduler_of(optimizer)` on the model's optimizer (or on another
+    model's), that optimizer given to fit or not."""
+    model = models.MLP(5)
+    optimizer = sgd(model)
+    scheduler = scheduler_of(sgd(models.MLP(5)) if other_model else optimizer)
+    given = {"optimizer": optimizer} if given_optimizer else {}
+    return fit(model, loader(), scheduler=scheduler, **given)
+
+
+STEP_LR = partial(torch.optim.lr_scheduler.StepLR, step_size=1)
+
+
+def lr_next_to_an_optimizer():
+    model = models.MLP(5)
+    return fit(model, loader(), optimizer=sgd(model), lr=0.5)
+
+
+def without_gradients():
+    with torch.set_grad_enabled(False):
+        return fit(models.MLP(5), loader())
 
 
 MISTAKES = {
@@ -147,6 +192,142 @@ MISTAKES = {
         lambda: plots.show_failures(models.MLP(5), loader(), n=0),
         ValueError,
         "at least 1, got 0",
+    ),
+    "a scheduler without its optimizer": (
+        lambda: scheduled(STEP_LR, given_optimizer=False),
+        ValueError,
+        "pass the optimizer the scheduler was built on too: fit\\(..., optimizer=opt",
+    ),
+    "a scheduler on another model's optimizer": (
+        lambda: scheduled(STEP_LR, other_model=True),
+        ValueError,
+        "the scheduler was built on another optimizer than the one that trains",
+    ),
+    "ReduceLROnPlateau in fit": (
+        lambda: scheduled(torch.optim.lr_scheduler.ReduceLROnPlateau),
+        ValueError,
+        "scheduler.step\\(val_loss\\), which is not given here",
+    ),
+    "lr next to an optimizer": (
+        lr_next_to_an_optimizer,
+        ValueError,
+        "optimizer= was given too, and it keeps its own rate; .* drop lr= here",
+    ),
+    "the learning rate as a string": (
+        lambda: fit(models.MLP(5), loader(), lr="0.1"),
+        TypeError,
+        "got the string '0.1': drop the quotes",
+    ),
+    "the learning rate as a string, in a run": (
+        lambda: experiments.run(models.SoftmaxRegression, tiny_mnist(10), lr="0.1", progress=False),
+        TypeError,
+        "got the string '0.1': drop the quotes",
+    ),
+    "a negative learning rate": (
+        lambda: fit(models.MLP(5), loader(), lr=-0.1),
+        ValueError,
+        "positive number such as 0.1, got -0.1",
+    ),
+    "one-hot labels": (
+        lambda: fit(models.MLP(5), relabeled(lambda y: nn.functional.one_hot(y, 10).float())),
+        ValueError,
+        "class indices \\(10,\\) of dtype long, got one-hot \\(10, 10\\): use y.argmax\\(1\\)",
+    ),
+    "float labels": (
+        lambda: fit(models.MLP(5), relabeled(lambda y: y.float())),
+        ValueError,
+        "dtype long \\(torch.int64\\), got torch.float32: convert them with y.long\\(\\)",
+    ),
+    "labels counted from 1": (
+        lambda: fit(models.MLP(5), relabeled(lambda y: y + 1)),
+        ValueError,
+        "0 to 9 for a model with 10 outputs, got labels from 1 to 10; .* subtract 1",
+    ),
+    "more classes than outputs": (
+        lambda: fit(nn.Sequential(nn.Flatten(), nn.Linear(784, 5)), loader()),
+        ValueError,
+        "got labels from 0 to 9; the model needs one output per class, 10 or more",
+    ),
+    "a model with one output": (
+        lambda: fit(nn.Sequential(nn.Flatten(), nn.Linear(784, 1)), loader()),
+        ValueError,
+        "1 score per image.*one output per class",
+    ),
+    "a model that returns a tuple": (
+        lambda: fit(
+            nn.Sequential(nn.Flatten(), nn.Unflatten(1, (28, 28)), nn.RNN(28, 10)), loader()
+        ),
+        TypeError,
+        "got tuple; nn.RNN and nn.LSTM return \\(output, hidden\\)",
+    ),
+    "images from 0 to 255": (
+        lambda: fit(models.MLP(5), repixeled(lambda X: X * 255)),
+        ValueError,
+        "go up to 255: they look like raw pixel values.*divide by 255",
+    ),
+    "images from 0 to 255, evaluated": (
+        lambda: train.evaluate(models.MLP(5), repixeled(lambda X: X * 255)),
+        ValueError,
+        "raw pixel values 0–255",
+    ),
+    "a NaN pixel, evaluated": (
+        lambda: train.evaluate(models.MLP(5), one_nan_pixel_in_batch_2()),
+        ValueError,
+        "batch 2 of the evaluation loader holds NaN or inf pixels",
+    ),
+    "a NaN pixel, trained on": (
+        lambda: fit(models.MLP(5), one_nan_pixel_in_batch_2()),
+        ValueError,
+        "batch 2 of the training loader holds NaN or inf pixels",
+    ),
+    "a loss summed over the batch": (
+        lambda: fit(models.MLP(5), loader(), loss_fn=nn.CrossEntropyLoss(reduction="sum")),
+        ValueError,
+        "reduction='sum'.*use the default reduction='mean'",
+    ),
+    "a loss summed over the batch, evaluated": (
+        lambda: train.evaluate(models.MLP(5), loader(), nn.CrossEntropyLoss(reduction="sum")),
+        ValueError,
+        "reduction='sum'",
+    ),
+    "the loss class": (
+        lambda: fit(models.MLP(5), loader(), loss_fn=nn.CrossEntropyLoss),
+        TypeError,
+        "got the class CrossEntropyLoss; build one",
+    ),
+    "a model ending in softmax": (
+        lambda: fit(nn.Sequential(models.MLP(5), nn.Softmax(dim=1)), loader()),
+        ValueError,
+        "applies log-softmax itself; remove the final nn.Softmax",
+    ),
+    "gradients switched off": (
+        without_gradients,
+        RuntimeError,
+        "gradients are switched off: .* call torch.set_grad_enabled\\(True\\)",
+    ),
+    "a device torch does not know": (
+        lambda: experiments.run(
+            models.SoftmaxRegression, tiny_mnist(10), device="gpu", progress=False
+        ),
+        ValueError,
+        "device must be 'cpu', 'cuda', 'mps' or a torch.device, got 'gpu'",
+    ),
+    "a batch larger than the data, with drop_last": (
+        lambda: fit(models.MLP(5), loader(20, batch_size=64, drop_last=True)),
+        ValueError,
+        "batch size 64 is larger than the 20 images, and drop_last=True",
+    ),
+    "a typo in one config of a comparison": (
+        lambda: experiments.compare(
+            {"a": {"lr": 0.1}, "b": {"learning_rate": 0.1}}, model=models.MLP, train_data=None
+        ),
+        TypeError,
+        "run 'b' cannot start: got an unexpected keyword argument 'learning_rate'",
+    ),
+    "a plot of what is not a run": (
+        lambda: curves.plot_history([0.5, 0.4]),
+        TypeError,
+        "expected a History \\(what train.fit returns\\) or an experiments.Run, got list",
     ),
     "a confusion matrix for 12 outputs": (
         lambda: plots.confusion_matrix(nn.Sequential(nn.Flatten(), nn.Linear(784, 12)), loader()),

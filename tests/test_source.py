@@ -42,12 +42,13 @@ def test_show_error_prints_the_error_and_carries_on(capsys):
 
 
 def test_show_error_fails_loudly_when_nothing_is_raised():
-    with pytest.raises(AssertionError, match="expected to raise ValueError, and did not"):
-        with source.show_error(ValueError):
-            int("7")
+    with (
+        pytest.raises(AssertionError, match="expected to raise ValueError, and did not"),
+        source.show_error(ValueError),
+    ):
+        int("7")
 
 
 def test_show_error_lets_another_kind_of_error_through():
-    with pytest.raises(KeyError):
-        with source.show_error(ValueError):
-            {}["missing"]
+    with pytest.raises(KeyError), source.show_error(ValueError):
+        {}["missing"]

@@ -2,11 +2,12 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from mnistlib import models, train
+from mnistlib import experiments, models, train
 
 
 class FixedLogits(nn.Module):
@@ -20,6 +21,37 @@ class FixedLogits(nn.Module):
     def forward(self, X):
         self.grad_enabled.append(torch.is_grad_enabled())
         return self.logits[: len(X)]
+
+
+class BreaksAfter(nn.Module):
+    """A linear model whose scores are NaN from its `n`-th forward pass in training mode on."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.linear = nn.Linear(784, 10)
+        self.n, self.calls = n, 0
+
+    def forward(self, X):
+        scores = self.linear(X.flatten(1))
+        if self.training:
+            self.calls += 1
+            if self.calls >= self.n:
+                scores = scores * float("nan")
+        return scores
+
+
+class InterruptedLoader:
+    """Yields `batches` each pass, until Ctrl-C (a KeyboardInterrupt) at batch `at` of pass `on`."""
+
+    def __init__(self, batches, on, at):
+        self.batches, self.on, self.at, self.passes = batches, on, at, 0
+
+    def __iter__(self):
+        self.passes += 1
+        for number, batch in enumerate(self.batches, start=1):
+            if (self.passes, number) == (self.on, self.at):
+                raise KeyboardInterrupt
+            yield batch
 
 
 def easy_batches(n_batches=6, batch_size=20, seed=0):
@@ -144,3 +176,84 @@ def test_fit_prints_one_summary_line_and_no_bar_when_bars_are_disabled(capsys, m
     out, err = capsys.readouterr()
     assert out == train.summary(history, "softmax") + "\n" and err == ""
     assert out.startswith("softmax: 2 epochs in ") and "validation accuracy" in out
+
+
+def test_fit_takes_numpy_integers_for_epochs_and_builds_sgd_with_the_given_rate():
+    model = models.SoftmaxRegression()
+    history = train.fit(model, easy_batches(2), epochs=np.int64(2), lr=0.5, progress=False)
+    assert history.epochs == 2 and len(history.batch_loss) == 4
+    assert history.lr == [0.5, 0.5]
+    assert train.fit(model, easy_batches(2), epochs=1, progress=False).lr == [0.1]
+
+
+def test_fit_trains_a_model_that_reads_images_as_rows():
+    class Rows(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn, self.head = nn.RNN(28, 16, batch_first=True), nn.Linear(16, 10)
+
+        def forward(self, X):
+            return self.head(self.rnn(X)[0][:, -1])
+
+    train.set_seed(0)
+    batches = [(X.squeeze(1), y) for X, y in easy_batches(3)]  # (B, 28, 28): one row per step
+    history = train.fit(Rows(), batches, batches, epochs=2, lr=0.5, progress=False)
+    assert history.epochs == 2 and 0 <= history.val_acc[-1] <= 100
+
+
+def test_ctrl_c_during_fit_returns_the_epochs_that_finished(capsys, monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    train.set_seed(0)
+    batches = easy_batches(3)
+    loader = InterruptedLoader(batches, on=2, at=2)
+    history = train.fit(models.SoftmaxRegression(), loader, batches[:1], epochs=3, name="soft")
+    assert history.status == "interrupted" and history.epochs == 1
+    assert len(history.batch_loss) == 3  # the batch of the unfinished epoch is not kept
+    assert len(history.lr) == len(history.val_acc) == len(history.seconds) == 1
+    out = capsys.readouterr().out
+    assert out == train.summary(history, "soft") + "\n"
+    assert out.startswith("soft: 1 epoch in ") and out.endswith("; interrupted during epoch 2\n")
+
+
+def test_a_diverging_fit_raises_with_the_epochs_that_finished():
+    batches = easy_batches(3)
+    with pytest.raises(train.Diverged, match="became nan at batch 2 of this epoch") as caught:
+        train.fit(BreaksAfter(5), batches, epochs=3, progress=False)  # batch 2 of epoch 2
+    history = caught.value.history
+    assert history.status == "diverged" and history.epochs == 1
+    assert len(history.batch_loss) == 3
+    assert train.summary(history, "x").endswith("; diverged during epoch 2")
+
+
+def test_evaluating_a_model_with_nan_weights_gives_what_it_predicts_and_a_nan_loss():
+    model = models.SoftmaxRegression()
+    with torch.no_grad():
+        model.linear.weight.fill_(float("nan"))
+    batches = [(torch.zeros(4, 1, 28, 28), torch.tensor([0, 1, 2, 3]))]
+    acc, loss = train.evaluate(model, batches)  # the argmax of NaN scores is class 0
+    assert acc == 25.0 and math.isnan(loss)
+
+
+def test_summary_takes_a_run_and_a_history_with_no_epochs():
+    history = train.History(train_acc=[50.0], train_loss=[1.0], seconds=[2.0])
+    run = experiments.Run(models.SoftmaxRegression(), history, 3.0)
+    assert train.summary(run, "a") == train.summary(history, "a")
+    assert train.summary(history, "a") == "a: 1 epoch in 2.0 s, training accuracy 50.00%"
+    history = train.History()
+    history.status = "interrupted"
+    assert train.summary(history, "b") == "b: 0 epochs in 0.0 s; interrupted during epoch 1"
+    with pytest.raises(TypeError, match="expected a History .* got dict"):
+        train.summary({"a": run})
+
+
+def test_check_device_refuses_a_device_this_machine_lacks(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert train.check_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ValueError, match="device='cuda:1', but this machine has no CUDA device 1"):
+        train.check_device("cuda:1")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    for name in ("cuda", "mps"):
+        with pytest.raises(ValueError, match=f"has no {name.upper()} device; pass device=train"):
+            train.check_device(name)
+    assert train.check_device("cpu") == torch.device("cpu")
