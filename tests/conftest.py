@@ -32,7 +32,7 @@ def idx_labels(n: int) -> bytes:
 
 @pytest.fixture
 def synthetic_files(tmp_path, monkeypatch):
-    """A folder with the four synthetic IDX files (raw and .gz); SHA256 patched to match them."""
+    """A folder with the four synthetic IDX files (raw and .gz); SHA256 and SIZE made to match."""
     contents = {
         "train-images-idx3-ubyte": idx_images(N_TRAIN, seed=1),
         "train-labels-idx1-ubyte": idx_labels(N_TRAIN),
@@ -46,6 +46,7 @@ def synthetic_files(tmp_path, monkeypatch):
         (folder / f"{name}.gz").write_bytes(gzip.compress(content))
     hashes = {name: hashlib.sha256(c).hexdigest() for name, c in contents.items()}
     monkeypatch.setattr(fetch, "SHA256", hashes)
+    monkeypatch.setattr(fetch, "SIZE", {name: len(c) for name, c in contents.items()})
     monkeypatch.setenv("MNISTLIB_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("MNISTLIB_DATA_FROM", raising=False)
     monkeypatch.delenv("MNISTLIB_QUICK", raising=False)

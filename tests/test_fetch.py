@@ -202,7 +202,9 @@ def test_failure_message_separates_bad_files_from_absent_ones(tmp_path, syntheti
     (mixed / "train-images-idx3-ubyte").write_bytes(b"not mnist")
     with pytest.raises(fetch.FetchError) as err:
         fetch.fetch(tmp_path / "root", sources=[("mixed", fetch.folder_source(mixed))])
+    size = fetch.SIZE["train-images-idx3-ubyte"]
     assert (
-        "mixed: did not verify: train-images-idx3-ubyte (SHA-256 does not match); did not have: "
+        f"mixed: did not verify: train-images-idx3-ubyte (smaller than MNIST's train-images file "
+        f"({size:,} bytes): it holds 9 bytes); did not have: "
         "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte" in str(err.value)
     )

