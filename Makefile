@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 E2E_STAMP := $(VENV)/.installed-e2e
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: setup data lab test lint unit nbval book bench clean e2e slides
+.PHONY: setup data lab test lint unit nbval book bench clean e2e slides colab-check
 
 setup: $(STAMP)
 
@@ -69,6 +69,13 @@ slides: $(E2E_STAMP)
 e2e: data $(E2E_STAMP)
 	$(BIN)/python tests/e2e/build_slides.py $(NOTEBOOKS)
 	$(BIN)/python tests/e2e/run_e2e.py $(NOTEBOOKS)
+
+# The series in Google Colab's runtime (colab-constraints.txt, see the README's Colab section),
+# in .venv-colab/ (built once per constraints file, with python3.13 when there is one): mnistlib
+# installed the way the notebooks' first cell does, failing if that replaces any package Colab
+# ships; then the widgets driven from Python and every notebook executed in quick mode.
+colab-check: data
+	$(BIN)/python tools/colab_check.py
 
 bench: data
 	$(BIN)/python -m mnistlib.benchmark

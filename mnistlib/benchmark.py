@@ -4,23 +4,29 @@
 The two pipelines take turns (standard, in-memory, standard, ...) so that a change in the machine's
 load affects both alike; each model is timed `--repeats` times per pipeline, and the table gives
 the median and the spread (lowest to highest) of the speed-up over those pairs. A second table
-compares the convolutional networks with their weights and inputs stored channels-last, and a
-third gives the seconds of training notebook 05's fast recipe needs to reach 99.0% test accuracy.
+compares the convolutional networks with their weights and inputs stored channels-last, a third
+gives the seconds of training notebook 05's fast recipe needs to reach 99.0% test accuracy, and a
+fourth times an epoch alone against beside two busy processes, as on a shared machine.
 
-Run with `make bench` or `python -m mnistlib.benchmark [--batch-size 128] [--repeats 5]`.
+Run with `make bench` or `python -m mnistlib.benchmark [--batch-size 128] [--repeats 5]`;
+`--only shared` (or `pipelines`, `layouts`, `accuracy`) prints one table.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from mnistlib import data, models, recurrent, train
+from mnistlib import data, models, threads, train
 
 MODELS = {
     "SoftmaxRegression": models.SoftmaxRegression,
@@ -28,9 +34,11 @@ MODELS = {
     "MLP(128)": lambda: models.MLP(128),
     "SmallCNN(4, 8)": lambda: models.SmallCNN((4, 8)),
     "ConvNet (32, 64)": models.ConvNet,
-    "RNN(128)": lambda: recurrent.DigitRNN("rnn", 128),
-    "LSTM(128)": lambda: recurrent.DigitRNN("lstm", 128),
+    "RNN(128)": lambda: models.DigitRNN("rnn", 128),
+    "LSTM(128)": lambda: models.DigitRNN("lstm", 128),
 }
+TABLES = ("pipelines", "layouts", "accuracy", "shared")
+CONVNET_BATCHES = 100  # the shared-machine table times ConvNet on this many batches, not an epoch
 
 
 def channels_last(model: nn.Module) -> nn.Module:
@@ -117,32 +125,114 @@ def print_rows(rows: dict, repeats: int, titles: tuple[str, str]) -> None:
         )
 
 
+@contextlib.contextmanager
+def busy_processes(count: int = 2):
+    """Run `count` Python processes that keep a core busy each, for the `with` block's duration."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        time.sleep(0.2)  # let them start spinning before the timing starts
+        yield busy
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+
+
+def quiet_and_loaded(make_model, loader, repeats: int, busy: int = 2) -> list[tuple[float, float]]:
+    """`repeats` pairs of epoch seconds, alone and beside `busy` busy processes, taking turns."""
+    pairs = []
+    for _ in range(repeats):
+        quiet = epoch_seconds(make_model, loader)
+        with busy_processes(busy):
+            pairs.append((quiet, epoch_seconds(make_model, loader)))
+    return pairs
+
+
+def shared_rows(train_ds, convnet_batches: int = CONVNET_BATCHES) -> dict:
+    """{name: (make_model, loader)} of the shared-machine table: an MLP, SmallCNN and ConvNet."""
+    loader = data.InMemoryLoader(train_ds, batch_size=128, shuffle=True, normalize=True)
+    return {
+        "MLP(10), batch 32": (
+            lambda: models.MLP(10),
+            data.InMemoryLoader(train_ds, batch_size=32, shuffle=True, normalize=True),
+        ),
+        "SmallCNN(4, 8)": (lambda: models.SmallCNN((4, 8)), loader),
+        f"ConvNet, {convnet_batches} batches": (
+            models.ConvNet,
+            list(itertools.islice(loader, convnet_batches)),
+        ),
+    }
+
+
+def print_shared(rows: dict, repeats: int, busy: int = 2) -> None:
+    """Time each {name: (make_model, loader)} row alone and loaded; print medians and slow-down."""
+    header = (
+        f"{'model':<20} {'alone':>9} {f'beside {busy} busy':>15} "
+        f"{'slow-down: median':>18} {'(lowest-highest)':>17}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, (make_model, loader) in rows.items():
+        pairs = quiet_and_loaded(make_model, loader, repeats, busy)
+        ratios = [loaded / quiet for quiet, loaded in pairs]
+        spread = f"({min(ratios):.1f}-{max(ratios):.1f})"
+        print(
+            f"{name:<20} {statistics.median(q for q, _ in pairs):>7.2f} s "
+            f"{statistics.median(lo for _, lo in pairs):>13.2f} s "
+            f"{statistics.median(ratios):>17.1f}× {spread:>17}",
+            flush=True,
+        )
+
+
+def wait_setting() -> str:
+    """How PyTorch's threads wait in this process, in words, for the shared-machine table."""
+    setting = threads.environment_setting()
+    if setting is None:
+        return "the OpenMP runtime's default"
+    return setting + (" (mnistlib's)" if setting == "=".join(threads.SETTING) else " (your own)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print tables of seconds per epoch for each model and set-up, with their ratio."""
     parser = argparse.ArgumentParser(prog="python -m mnistlib.benchmark", description=main.__doc__)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5, help="timed pairs per model (>= 1)")
+    parser.add_argument("--only", choices=TABLES, help="print this table only")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    tables = [args.only] if args.only else TABLES
     train_ds, _, test_ds = data.load_mnist()
     standard = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True)
     in_memory = data.InMemoryLoader(train_ds, batch_size=args.batch_size, shuffle=True)
     print(
         f"{len(train_ds):,} training images, batch size {args.batch_size}, "
-        f"{torch.get_num_threads()} threads, {args.repeats} interleaved pairs per model\n"
+        f"{torch.get_num_threads()} threads, {args.repeats} interleaved pairs per model"
     )
-    pipelines = {name: ((m, standard), (m, in_memory)) for name, m in MODELS.items()}
-    print_rows(pipelines, args.repeats, ("DataLoader+ToTensor", "InMemoryLoader"))
-    print("\nIn-memory batches; convolutions stored as usual against channels-last:\n")
-    convnets = {n: m for n, m in MODELS.items() if "CNN" in n or "Conv" in n}
-    layouts = {
-        n: ((m, in_memory), (lambda m=m: channels_last(m()), in_memory))
-        for n, m in convnets.items()
-    }
-    print_rows(layouts, args.repeats, ("channels first", "channels last"))
-    print("\nSeconds of training to 99.0% test accuracy, notebook 05's fast recipe, 3 epochs:\n")
-    print_seconds_to_accuracy(train_ds, test_ds, min(args.repeats, 3))
+    if "pipelines" in tables:
+        print()
+        pipelines = {name: ((m, standard), (m, in_memory)) for name, m in MODELS.items()}
+        print_rows(pipelines, args.repeats, ("DataLoader+ToTensor", "InMemoryLoader"))
+    if "layouts" in tables:
+        print("\nIn-memory batches; convolutions stored as usual against channels-last:\n")
+        convnets = {n: m for n, m in MODELS.items() if "CNN" in n or "Conv" in n}
+        layouts = {
+            n: ((m, in_memory), (lambda m=m: channels_last(m()), in_memory))
+            for n, m in convnets.items()
+        }
+        print_rows(layouts, args.repeats, ("channels first", "channels last"))
+    if "accuracy" in tables:
+        print(
+            "\nSeconds of training to 99.0% test accuracy, notebook 05's fast recipe, 3 epochs:\n"
+        )
+        print_seconds_to_accuracy(train_ds, test_ds, min(args.repeats, 3))
+    if "shared" in tables:
+        print(
+            "\nOne epoch alone and beside two busy processes (a shared machine), normalized "
+            "in-memory batches\nof 128 unless named; ConvNet on its first "
+            f"{CONVNET_BATCHES} batches, not a whole epoch.\nWaiting threads: {wait_setting()}.\n"
+        )
+        print_shared(shared_rows(train_ds), args.repeats)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ QUICK_SIZES = {"train": 2000, "val": 500, "test": 500}  # images per split in qu
 def data_root() -> Path:
     """Where MNIST lives: `MNISTLIB_DATA_ROOT`, else the checkout's `data/`, else `./data`."""
     if os.environ.get("MNISTLIB_DATA_ROOT"):
-        return Path(os.environ["MNISTLIB_DATA_ROOT"])
+        return Path(os.environ["MNISTLIB_DATA_ROOT"]).expanduser()
     checkout = Path(__file__).resolve().parent.parent
     if (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
         return checkout / "data"
@@ -163,13 +163,7 @@ class InMemoryLoader:
 
         images, labels = to_tensors(data)
         normalize = normalize or (not isinstance(data, tuple) and _normalization(data))
-        if images.dtype != torch.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise ValueError(
-                "expected uint8 images of shape (N, 28, 28), "
-                f"got {images.dtype} of shape {tuple(images.shape)}"
-            )
-        if len(labels) != len(images):
-            raise ValueError(f"got {len(images)} images but {len(labels)} labels")
+        self.check_data(images, labels)
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
         self.images = images.to(device) if device is not None else images
@@ -177,6 +171,19 @@ class InMemoryLoader:
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.normalize, self.augment = normalize, augment
         self.generator = None if seed is None else torch.Generator().manual_seed(seed)
+
+    def check_data(self, images, labels) -> None:
+        """Raise unless `images` are uint8 (N, 28, 28) with one label each (a subclass that holds
+        other images says which it takes)."""
+        import torch
+
+        if images.dtype != torch.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise ValueError(
+                "expected uint8 images of shape (N, 28, 28), "
+                f"got {images.dtype} of shape {tuple(images.shape)}"
+            )
+        if len(labels) != len(images):
+            raise ValueError(f"got {len(images)} images but {len(labels)} labels")
 
     def __len__(self) -> int:
         full, rest = divmod(len(self.images), self.batch_size)
@@ -210,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         help="a folder holding the four IDX files, raw or .gz",
     )
     args = parser.parse_args(argv)
-    root = Path(args.root) if args.root else data_root()
+    root = Path(args.root).expanduser() if args.root else data_root()
     start = time.perf_counter()
     try:
         raw = fetch(root, from_dir=args.from_dir)

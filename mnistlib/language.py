@@ -1,14 +1,21 @@
-"""Text for a character-level language model, and the measures to judge one: the documentation
-that CPython ships in `pydoc_data.topics` (no download), a fixed train/validation/test split, a
-character vocabulary, perplexity, and the unigram and bigram count models to compare against."""
+"""The side subject of notebook 06, a character-level language model: its text, the
+documentation that CPython ships in `pydoc_data.topics` (no download), with a fixed
+train/validation/test split and a character vocabulary; random windows to train on; the model's
+settings, training, held-out perplexity and sampling; and the unigram and bigram count models to
+compare against. The network itself, `CharLM`, is in `mnistlib.models`."""
 
 from __future__ import annotations
 
 import math
 import sys
+import time
+from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from mnistlib import data, train
+from mnistlib.models import CharLM
 
 SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1}  # share of each topic's lines, in this order
 UNKNOWN = "\ufffd"  # stands for any character the training text does not hold
@@ -76,25 +83,6 @@ class Vocabulary:
         return "".join(self.chars[i] for i in ids.tolist())
 
 
-def perplexity(logits: torch.Tensor, targets: torch.Tensor) -> float:
-    """exp of the mean cross entropy (in nats) of `logits` (..., V) for `targets` (...)."""
-    if logits.ndim < 2 or logits.shape[:-1] != targets.shape:
-        raise ValueError(
-            "expected logits of shape (..., V) and targets of the shape before V, got "
-            f"{tuple(logits.shape)} and {tuple(targets.shape)}"
-        )
-    loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.flatten())
-    return math.exp(loss.item())
-
-
-def perplexity_of_probabilities(p: torch.Tensor) -> float:
-    """exp(-mean log p): the perplexity of a model that gave each observed symbol probability p."""
-    p = torch.as_tensor(p, dtype=torch.float64)
-    if p.numel() == 0 or (p < 0).any() or (p > 1).any():
-        raise ValueError("expected one or more probabilities in [0, 1]")
-    return math.exp(-p.log().mean().item())
-
-
 def _check_ids(ids: torch.Tensor, size: int, what: str = "ids") -> None:
     """Raise unless `ids` is a 1-D integer tensor of at least 2 ids, each in [0, size)."""
     if not isinstance(ids, torch.Tensor) or ids.ndim != 1 or ids.is_floating_point():
@@ -132,3 +120,173 @@ def count_perplexities(
         "unigram": math.exp(-uni[test_ids[1:]].mean().item()),
         "bigram": math.exp(-bi[test_ids[:-1], test_ids[1:]].mean().item()),
     }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The size of the model and of its training: `steps` updates on `batch_size` windows of
+    `seq_len` characters each, Adam at `lr`, gradients clipped to norm `clip`."""
+
+    kind: str = "gru"
+    hidden: int = 128
+    embedding: int = 32
+    seq_len: int = 64
+    batch_size: int = 32
+    steps: int = 300
+    lr: float = 5e-3
+    clip: float = 1.0
+
+
+QUICK = Settings(hidden=32, embedding=16, seq_len=32, batch_size=16, steps=30)
+
+
+def settings(quick: bool | None = None) -> Settings:
+    """The settings of the notebook's model: `Settings()`, or the small `QUICK` in quick mode."""
+    return QUICK if (data.is_quick() if quick is None else quick) else Settings()
+
+
+class Windows:
+    """Batches to train a language model on: `steps` per pass, each of `batch_size` windows of
+    `seq_len` ids cut at random places of `ids`, as inputs (B, T) and targets (B·T,), the ids one
+    place later, flattened in the order of `CharLM`'s logits. The places come from one generator
+    seeded with `seed`, so that every pass draws new windows."""
+
+    def __init__(self, ids: torch.Tensor, batch_size: int, seq_len: int, steps: int, seed: int = 0):
+        if len(ids) <= seq_len + 1:
+            raise ValueError(f"need more than {seq_len + 1} ids to cut windows, got {len(ids)}")
+        self.ids, self.batch_size, self.seq_len, self.steps = ids, batch_size, seq_len, steps
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __iter__(self):
+        last_start = len(self.ids) - self.seq_len - 1
+        for _ in range(self.steps):
+            starts = torch.randint(0, last_start, (self.batch_size,), generator=self.generator)
+            windows = self.ids[starts[:, None] + torch.arange(self.seq_len + 1)]
+            yield windows[:, :-1], windows[:, 1:].flatten()
+
+
+def fit_lm(
+    model: CharLM,
+    ids: torch.Tensor,
+    config: Settings,
+    val_ids: torch.Tensor | None = None,
+    evaluations: int = 5,
+    seed: int = 0,
+    progress: bool = True,
+) -> train.History:
+    """Train `model` on random windows of `ids` as `config` says, with `train.train_one_epoch`,
+    in `evaluations` rounds of equal numbers of steps, each followed by a measure on `val_ids`.
+
+    The History has one entry per round, `val_loss` being the log of the validation perplexity,
+    and the loss of every step in `batch_loss`. Prints one summary line at the end.
+    """
+    _check_ids(ids, model.vocab_size)
+    if isinstance(evaluations, bool) or not isinstance(evaluations, int) or evaluations < 1:
+        raise ValueError(f"evaluations must be a whole number of at least 1, got {evaluations!r}")
+    if config.steps % evaluations:
+        raise ValueError(
+            f"evaluations={evaluations} does not divide the {config.steps} steps into rounds of "
+            "equal length"
+        )
+    windows = Windows(ids, config.batch_size, config.seq_len, config.steps // evaluations, seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    history, loss_fn = train.History(), nn.CrossEntropyLoss()
+    bar = train.progress_bar(range(config.steps), "language model", "step", progress)
+
+    def count(_: train.Step) -> None:
+        bar.update()
+
+    for _ in range(evaluations):
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        start = time.perf_counter()
+        acc, loss = train.train_one_epoch(
+            model,
+            windows,
+            loss_fn,
+            optimizer,
+            history.batch_loss,
+            max_norm=config.clip,
+            on_batch=count,
+        )
+        history.seconds.append(time.perf_counter() - start)
+        history.train_acc.append(acc)
+        history.train_loss.append(loss)
+        if val_ids is not None:
+            history.val_loss.append(_held_out_loss(model, val_ids))
+    bar.close()
+    if progress:
+        line = f"language model: {config.steps} steps in {sum(history.seconds):.1f} s"
+        line += f", training loss {sum(history.batch_loss[-20:]) / 20:.3f} (last 20 steps)"
+        if history.val_loss:
+            line += f", validation perplexity {math.exp(history.val_loss[-1]):.2f}"
+        print(line)
+    return history
+
+
+@torch.no_grad()
+def _held_out_loss(model: CharLM, ids: torch.Tensor, streams: int = 16) -> float:
+    """Mean cross entropy (nats) of `model` on `ids[1:]`, as `evaluate_perplexity` reads them."""
+    _check_ids(ids, model.vocab_size)
+    where = train.model_device(model)
+    model.eval()
+    inputs, targets = ids[:-1], ids[1:]
+    length = math.ceil(len(inputs) / streams)
+    pad = streams * length - len(inputs)
+    inputs = torch.cat([inputs, inputs.new_zeros(pad)]).reshape(streams, length)
+    targets = torch.cat([targets, targets.new_full((pad,), -100)]).reshape(streams, length)
+    logits, _ = model.read(inputs.to(where))
+    loss = nn.functional.cross_entropy(
+        logits.reshape(-1, model.vocab_size), targets.flatten().to(where), ignore_index=-100
+    )
+    return loss.item()
+
+
+def evaluate_perplexity(model: CharLM, ids: torch.Tensor, streams: int = 16) -> float:
+    """Perplexity of `model` on `ids[1:]`, each character predicted from all before it in its
+    stream: the text is cut into `streams` consecutive pieces read side by side."""
+    return math.exp(_held_out_loss(model, ids, streams))
+
+
+@torch.no_grad()
+def sample(
+    model: CharLM,
+    vocab: Vocabulary,
+    prompt: str,
+    length: int = 200,
+    temperature: float = 1.0,
+    seed: int = 0,
+) -> str:
+    """`prompt` followed by `length` characters drawn one at a time from the model's softmax of
+    logits / `temperature` (below 1: safer, more repetitive; above 1: more surprising)."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    if not prompt:
+        raise ValueError("expected a prompt of at least one character to start from")
+    generator = torch.Generator().manual_seed(seed)
+    model.eval()
+    where = train.model_device(model)
+    logits, state = model.read(vocab.encode(prompt)[None].to(where))
+    chars = []
+    for _ in range(length):
+        probs = torch.softmax(logits[0, -1].double().cpu() / temperature, dim=0)
+        nxt = torch.multinomial(probs, 1, generator=generator)
+        chars.append(vocab.chars[nxt.item()])
+        logits, state = model.read(nxt[None].to(where), state)
+    return prompt + "".join(chars)
+
+
+@torch.no_grad()
+def continuation_perplexity(
+    model: CharLM, vocab: Vocabulary, context: str, continuation: str
+) -> float:
+    """Perplexity of the characters of `continuation` when they follow `context`."""
+    if not context or not continuation:
+        raise ValueError("expected a non-empty context and a non-empty continuation")
+    model.eval()
+    ids = vocab.encode(context + continuation)[None].to(train.model_device(model))
+    logits, _ = model.read(ids[:, :-1])
+    scored = len(continuation)
+    return math.exp(nn.functional.cross_entropy(logits[0, -scored:], ids[0, -scored:]).item())

@@ -1,24 +1,38 @@
-"""Every network the notebooks train. Each takes images of shape (N, 1, 28, 28) and returns
-10 logits per image, shape (N, 10)."""
+"""Every network the notebooks train, with checks on what it is given.
+
+The digit classifiers take images (N, 1, 28, 28) and return 10 logits per image, (N, 10). The
+two-digit networks take canvases (N, 1, height, 28) and return (2N, 10), the top and the bottom
+digit of each canvas in turn. `DigitRNN` reads a digit row by row; `CharLM` reads character ids
+(B, T) and returns the logits of the next character after each, (B·T, V). The output-size rule of
+a convolution or pooling layer sizes the layers that follow it.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from mnistlib.convolution import output_size
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+ORDERS = ("rows", "columns", "reversed rows")
 
 
-def check_images(X: torch.Tensor, like: torch.Tensor | None = None) -> None:
+def check_images(
+    X: torch.Tensor, like: torch.Tensor | None = None, size: tuple[int, int] = (28, 28)
+) -> None:
     """Raise a ValueError/TypeError that names the expected shape, dtype or device unless `X` is a
-    float batch (N, 1, 28, 28) of the dtype and on the device of the parameter `like`."""
+    float batch (N, 1, height, width) of images of `size` (height, width), of the dtype and on the
+    device of the parameter `like`."""
+    height, width = size
     if not isinstance(X, torch.Tensor):
         hint = "; convert with torch.as_tensor(X)" if hasattr(X, "shape") else ""
         raise TypeError(f"expected a torch.Tensor of images, got {type(X).__name__}{hint}")
-    if X.ndim != 4 or tuple(X.shape[1:]) != (1, 28, 28):
-        hint = "; did you flatten twice?" if X.ndim == 2 and X.shape[-1] == 784 else ""
+    if X.ndim != 4 or tuple(X.shape[1:]) != (1, height, width):
+        flat = X.ndim == 2 and X.shape[-1] == height * width
+        hint = "; did you flatten twice?" if flat else ""
         hint = hint or ("; add the channel axis with X.unsqueeze(1)" if X.ndim == 3 else "")
-        raise ValueError(f"expected images of shape (N, 1, 28, 28), got {tuple(X.shape)}{hint}")
+        raise ValueError(
+            f"expected images of shape (N, 1, {height}, {width}), got {tuple(X.shape)}{hint}"
+        )
     if not X.is_floating_point():
         raise TypeError(f"expected float images (ToTensor scales to [0, 1]), got {X.dtype}")
     if like is not None and X.dtype != like.dtype:
@@ -31,6 +45,22 @@ def check_images(X: torch.Tensor, like: torch.Tensor | None = None) -> None:
             f"the images are on {X.device} but the model is on {like.device}; "
             f"move them with X.to({str(like.device)!r})"
         )
+
+
+def output_size(n: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
+    """Output side (in pixels) of a convolution or pooling over a side of `n` pixels:
+    ⌊(n + 2·padding − kernel) / stride⌋ + 1."""
+    for name, value, least in (("n", n, 1), ("kernel", kernel, 1), ("stride", stride, 1)):
+        if not isinstance(value, int) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+    if not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"padding must be an integer >= 0, got {padding!r}")
+    if kernel > n + 2 * padding:
+        raise ValueError(
+            f"a kernel of {kernel} does not fit in {n} pixels with padding {padding} "
+            f"({n + 2 * padding} in all); use a smaller kernel or more padding"
+        )
+    return (n + 2 * padding - kernel) // stride + 1
 
 
 class SoftmaxRegression(nn.Module):
@@ -153,20 +183,6 @@ class SmallCNN(nn.Module):
         return self.layers(X)
 
 
-def check_image_size(X: torch.Tensor, height: int, width: int) -> None:
-    """Raise a ValueError that names the expected shape unless `X` is a batch
-    (N, 1, height, width) of float images."""
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"expected a torch.Tensor of images, got {type(X).__name__}")
-    if X.ndim != 4 or tuple(X.shape[1:]) != (1, height, width):
-        hint = "; add the channel axis with X.unsqueeze(1)" if X.ndim == 3 else ""
-        raise ValueError(
-            f"expected images of shape (N, 1, {height}, {width}), got {tuple(X.shape)}{hint}"
-        )
-    if not X.is_floating_point():
-        raise TypeError(f"expected float images (ToTensor scales to [0, 1]), got {X.dtype}")
-
-
 def conv_block(c_in: int, c_out: int, batch_norm: bool, padding: int = 0) -> list[nn.Module]:
     """3×3 convolution, optional `BatchNorm2d`, ReLU and 2×2 max pooling, as a list of layers."""
     norm = [nn.BatchNorm2d(c_out)] if batch_norm else []
@@ -229,7 +245,7 @@ class TwoDigitMLP(nn.Module):
         )
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_image_size(X, self.height, 28)
+        check_images(X, next(self.parameters()), (self.height, 28))
         return self.layers(X).view(-1, 10)
 
 
@@ -269,5 +285,102 @@ class TwoDigitCNN(nn.Module):
         )
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_image_size(X, self.height, 28)
+        check_images(X, next(self.parameters()), (self.height, 28))
         return self.layers(X).view(-1, 10)
+
+
+def as_sequence(X: torch.Tensor, order: str = "rows") -> torch.Tensor:
+    """Images (N, 1, 28, 28) as sequences (N, 28, 28): time step t holds row t (or column t, or
+    row 27 - t for 'reversed rows') of every image, 28 pixels each."""
+    check_images(X)
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+    seq = X[:, 0]
+    if order == "columns":
+        return seq.transpose(1, 2)
+    if order == "reversed rows":
+        return seq.flip(1)
+    return seq
+
+
+class DigitRNN(nn.Module):
+    """A recurrent classifier: it reads the 28 rows of a digit as 28 time steps of 28 pixels and
+    maps the last hidden state to 10 logits.
+
+    `kind` is 'rnn' (tanh), 'lstm' or 'gru'; `hidden` the size of the hidden state; `order` which
+    way the image is read ('rows', 'columns' or 'reversed rows').
+    """
+
+    def __init__(self, kind: str = "rnn", hidden: int = 128, order: str = "rows"):
+        super().__init__()
+        if kind not in CELLS:
+            raise ValueError(f"kind must be one of {sorted(CELLS)}, got {kind!r}")
+        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
+            raise ValueError(f"hidden must be a whole number of at least 1, got {hidden!r}")
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+        self.kind, self.order = kind, order
+        self.rnn = CELLS[kind](28, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 10)
+
+    def forward(self, X: torch.Tensor, steps: int | None = None) -> torch.Tensor:
+        """Logits (N, 10) after reading all 28 time steps, or only the first `steps`."""
+        check_images(X, self.head.weight)
+        seq = as_sequence(X, self.order)
+        if steps is not None:
+            if not isinstance(steps, int) or not 1 <= steps <= 28:
+                raise ValueError(f"steps must be a whole number from 1 to 28, got {steps!r}")
+            seq = seq[:, :steps]
+        outputs, _ = self.rnn(seq)
+        return self.head(outputs[:, -1])
+
+    def unrolled(self, X: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Logits (N, 10) and the hidden state after each time step, computed one step at a time
+        so that each state is a node of the graph that autograd can differentiate against."""
+        check_images(X, self.head.weight)
+        seq = as_sequence(X, self.order)
+        state, hidden = None, []
+        for t in range(seq.shape[1]):
+            _, state = self.rnn(seq[:, t : t + 1], state)
+            hidden.append(state[0] if self.kind == "lstm" else state)
+        return self.head(hidden[-1][0]), hidden
+
+
+class CharLM(nn.Module):
+    """A character-level language model: embedding → LSTM or GRU → linear, from character ids
+    (B, T) to the logits of the next character after each one.
+
+    `forward` gives one row of logits per id, (B·T, V), row b·T + t for window b and step t, the
+    order in which the targets of a batch are flattened, so that it trains like a classifier;
+    `read` gives them per window, (B, T, V), with the recurrent state to read on from.
+    """
+
+    def __init__(self, vocab_size: int, kind: str = "gru", hidden: int = 128, embedding: int = 32):
+        super().__init__()
+        cells = {"lstm": nn.LSTM, "gru": nn.GRU}
+        if kind not in cells:
+            raise ValueError(f"kind must be 'lstm' or 'gru', got {kind!r}")
+        if not isinstance(vocab_size, int) or vocab_size < 2:
+            raise ValueError(f"vocab_size must be a whole number >= 2, got {vocab_size!r}")
+        self.vocab_size = vocab_size
+        self.embed = nn.Embedding(vocab_size, embedding)
+        self.rnn = cells[kind](embedding, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """Logits (B·T, V) of the character after each of the ids (B, T)."""
+        logits, _ = self.read(ids)
+        return logits.flatten(0, 1)
+
+    def read(self, ids: torch.Tensor, state=None) -> tuple[torch.Tensor, torch.Tensor | tuple]:
+        """Logits (B, T, V) and the recurrent state after the last character, from `state`."""
+        if not isinstance(ids, torch.Tensor) or ids.ndim != 2 or ids.is_floating_point():
+            shape = tuple(ids.shape) if hasattr(ids, "shape") else type(ids).__name__
+            hint = "; add the batch axis with ids.unsqueeze(0)" if shape and len(shape) == 1 else ""
+            raise ValueError(f"expected integer ids of shape (B, T), got {shape}{hint}")
+        if ids.numel() and not 0 <= int(ids.min()) <= int(ids.max()) < self.vocab_size:
+            raise ValueError(
+                f"ids must lie in [0, {self.vocab_size}), got {ids.min()}..{ids.max()}"
+            )
+        outputs, state = self.rnn(self.embed(ids), state)
+        return self.head(outputs), state

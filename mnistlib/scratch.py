@@ -1,6 +1,7 @@
-"""A tiny network written by hand in NumPy: forward pass, backpropagation, SGD, gradient check.
+"""The longhand code each lesson checks PyTorch against: a tiny network in NumPy (03),
+convolution and pooling as loops (05), and the recurrence one time step at a time (06).
 
-The network has 2 inputs, 3 hidden ReLU units with biases and one output without bias or
+The NumPy network has 2 inputs, 3 hidden ReLU units with biases and one output without bias or
 activation, trained on the squared loss ½(y − a)²:
 
     z = x W1 + b1      (3,)   pre-activations of the hidden units
@@ -11,6 +12,11 @@ activation, trained on the squared loss ½(y − a)²:
 from __future__ import annotations
 
 import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnistlib.models import output_size
 
 Params = dict[str, np.ndarray]  # "W1" (n_in, n_hidden), "b1" (n_hidden,), "w2" (n_hidden,)
 Cache = dict[str, np.ndarray]  # what the backward pass needs from the forward pass
@@ -109,3 +115,97 @@ def numerical_gradients(params: Params, X: np.ndarray, y: np.ndarray, eps: float
             grad[index] = (up - down) / (2 * eps)
         grads[name] = grad
     return grads
+
+
+def _as_channels(x: torch.Tensor, what: str) -> torch.Tensor:
+    """`x` as (C, H, W): a single (H, W) image gets one channel."""
+    if not isinstance(x, torch.Tensor) or x.ndim not in (2, 3):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"expected {what} of shape (H, W) or (C, H, W), got {shape}")
+    return x.unsqueeze(0) if x.ndim == 2 else x
+
+
+def conv2d_by_hand(
+    image: torch.Tensor, kernel: torch.Tensor, padding: int = 0, stride: int = 1
+) -> torch.Tensor:
+    """The (H_out, W_out) feature map of one kernel slid over one image: at each position, the sum
+    of the products of the kernel's weights and the pixels under it, over every channel.
+
+    `image` is (H, W) or (C, H, W); `kernel` is (k, k) or (C, k, k), one k × k slice per input
+    channel. Like `F.conv2d`, it does not flip the kernel (strictly a cross-correlation).
+    """
+    x, w = _as_channels(image, "an image"), _as_channels(kernel, "a kernel")
+    if x.shape[0] != w.shape[0]:
+        raise ValueError(
+            f"the image has {x.shape[0]} channels but the kernel has {w.shape[0]}; "
+            "a kernel needs one slice per input channel"
+        )
+    k_h, k_w = w.shape[1:]
+    out_h = output_size(x.shape[1], k_h, padding, stride)
+    out_w = output_size(x.shape[2], k_w, padding, stride)
+    x = F.pad(x, (padding,) * 4)
+    out = torch.empty(out_h, out_w, dtype=torch.result_type(x, w))
+    for i in range(out_h):
+        for j in range(out_w):
+            patch = x[:, i * stride : i * stride + k_h, j * stride : j * stride + k_w]
+            out[i, j] = (patch * w).sum()
+    return out
+
+
+def pool2d_by_hand(image: torch.Tensor, size: int = 2, kind: str = "max") -> torch.Tensor:
+    """Max or average pooling of an (H, W) image over non-overlapping `size` × `size` windows:
+    the largest value of each window (same dtype) or its mean (float32), (H // size, W // size)."""
+    if kind not in ("max", "average"):
+        raise ValueError(f"kind must be 'max' or 'average', got {kind!r}")
+    if not isinstance(image, torch.Tensor) or image.ndim != 2:
+        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"expected one image of shape (H, W), got {shape}")
+    out_h, out_w = (
+        output_size(image.shape[0], size, stride=size),
+        output_size(image.shape[1], size, stride=size),
+    )
+    out = torch.empty(out_h, out_w, dtype=image.dtype if kind == "max" else torch.float32)
+    for i in range(out_h):
+        for j in range(out_w):
+            window = image[i * size : (i + 1) * size, j * size : (j + 1) * size]
+            out[i, j] = window.max() if kind == "max" else window.float().mean()
+    return out
+
+
+def rnn_by_hand(
+    X: torch.Tensor,
+    W_xh: torch.Tensor,
+    W_hh: torch.Tensor,
+    b: torch.Tensor,
+    H: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """H_t = tanh(X_t W_xh + H_{t-1} W_hh + b), one time step after the other, from H_0 = 0.
+
+    `X` is (N, T, d), `W_xh` (d, h), `W_hh` (h, h), `b` (h,). Returns every hidden state
+    (N, T, h) and the last one (N, h), as `nn.RNN(d, h, batch_first=True)` does.
+    """
+    if X.ndim != 3 or X.shape[2] != W_xh.shape[0]:
+        raise ValueError(
+            f"expected sequences of shape (N, T, {W_xh.shape[0]}), got {tuple(X.shape)}"
+        )
+    if W_hh.shape != (W_xh.shape[1], W_xh.shape[1]) or b.shape != (W_xh.shape[1],):
+        raise ValueError(
+            f"with W_xh of shape {tuple(W_xh.shape)}, expected W_hh ({W_xh.shape[1]}, "
+            f"{W_xh.shape[1]}) and b ({W_xh.shape[1]},), got {tuple(W_hh.shape)} and "
+            f"{tuple(b.shape)}"
+        )
+    H = torch.zeros(X.shape[0], W_xh.shape[1], dtype=X.dtype) if H is None else H
+    states = []
+    for t in range(X.shape[1]):
+        H = torch.tanh(X[:, t] @ W_xh + H @ W_hh + b)
+        states.append(H)
+    return torch.stack(states, dim=1), H
+
+
+def weights_of(rnn: nn.RNN) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """W_xh (d, h), W_hh (h, h) and b (h,) of a one-layer `nn.RNN`, in the notation of
+    `rnn_by_hand`: PyTorch stores the transposes, and two biases whose sum is b."""
+    if not isinstance(rnn, nn.RNN) or rnn.num_layers != 1 or rnn.nonlinearity != "tanh":
+        raise TypeError(f"expected a one-layer nn.RNN with tanh, got {rnn}")
+    b = rnn.bias_ih_l0 + rnn.bias_hh_l0
+    return rnn.weight_ih_l0.T, rnn.weight_hh_l0.T, b

@@ -1,24 +1,22 @@
-"""Training loops: seeding, device choice, one epoch, evaluation, and `fit` with a history."""
+"""The training loop of the series: seeding, device choice, one epoch with its options (clipping,
+a hook after each step), evaluation, and `fit` with a history, a schedule and early stopping."""
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import os
 import random
 import time
-from collections.abc import Iterable, Sized
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sized
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
-
-if TYPE_CHECKING:
-    from mnistlib.experiments import Run
 
 RAW_PIXELS = 10.0  # float images above this are unscaled 0–255 pixels (normalized MNIST stays < 3)
 
@@ -128,11 +126,6 @@ def _check_scheduler(scheduler, optimizer: torch.optim.Optimizer) -> None:
         raise TypeError(
             f"expected a learning-rate scheduler, got {_named(scheduler)}; "
             "build one on the optimizer: torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)"
-        )
-    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-        raise ValueError(
-            "ReduceLROnPlateau steps on a measured loss, scheduler.step(val_loss), which is not "
-            "given here; step it yourself after each epoch's train.evaluate, as notebook 04 does"
         )
     if getattr(scheduler, "optimizer", optimizer) is not optimizer:
         raise ValueError(
@@ -286,6 +279,15 @@ def _check_pixels(X: torch.Tensor, loss: float, number: int, role: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Step:
+    """One update of `train_one_epoch`, as its `on_batch` hook receives it."""
+
+    number: int  # the batch's number in the epoch, from 1
+    loss: float  # the batch's mean loss, before the update
+    grad_norm: float  # the norm of the whole gradient, all parameters together, before clipping
+
+
 def train_one_epoch(
     model: nn.Module,
     loader: Iterable,
@@ -293,11 +295,19 @@ def train_one_epoch(
     optimizer: torch.optim.Optimizer,
     batch_losses: list[float] | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    *,
+    max_norm: float | None = None,
+    on_batch: Callable[[Step], bool | None] | None = None,
 ) -> tuple[float, float]:
     """Train for one pass over `loader`; return accuracy (%) and mean loss over the pass.
 
     Both are running figures, measured on each batch just before its update. The loss of every
     batch is appended to `batch_losses` when a list is given; `scheduler` steps after every batch.
+    With `max_norm`, a gradient whose norm is larger is scaled down to that norm before the update.
+    After each update `on_batch` gets the `Step`; when it returns False the epoch ends there, and
+    the figures returned cover the batches trained. The model is put back in training mode after
+    the hook, so that the hook may evaluate it.
+
     Gradients must be switched on (a RuntimeError says so otherwise); a loss of NaN or inf raises
     `Diverged`, or a ValueError naming the batch when its images hold NaN or inf.
     """
@@ -307,6 +317,15 @@ def train_one_epoch(
     _check_optimizer(optimizer, model)
     if scheduler is not None:
         _check_scheduler(scheduler, optimizer)
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            raise ValueError(
+                "ReduceLROnPlateau steps on the validation loss once an epoch, not after every "
+                "batch; give it to train.fit with a validation loader, which steps it so"
+            )
+    if max_norm is not None and not (
+        isinstance(max_norm, numbers.Real) and not isinstance(max_norm, bool) and max_norm > 0
+    ):
+        raise ValueError(f"max_norm must be a positive number such as 1.0, got {max_norm!r}")
     if not torch.is_grad_enabled():
         raise RuntimeError(
             "gradients are switched off: torch.set_grad_enabled(False) (or a torch.no_grad() "
@@ -333,6 +352,10 @@ def train_one_epoch(
             )
         optimizer.zero_grad()
         loss.backward()
+        grad_norm = math.nan
+        if max_norm is not None or on_batch is not None:
+            limit = math.inf if max_norm is None else max_norm
+            grad_norm = nn.utils.clip_grad_norm_(model.parameters(), limit).item()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
@@ -341,6 +364,10 @@ def train_one_epoch(
         loss_sum += value * len(y)
         if batch_losses is not None:
             batch_losses.append(value)
+        if on_batch is not None:
+            if on_batch(Step(number, value, grad_norm)) is False:
+                break
+            model.train()
     if total == 0:
         raise ValueError("the training loader yielded no batches; is the dataset empty?")
     return 100.0 * correct / total, loss_sum / total
@@ -396,7 +423,8 @@ def predict(model: nn.Module, loader: Iterable) -> tuple[torch.Tensor, torch.Ten
 
 @dataclass
 class History:
-    """What `fit` measured: one entry per epoch, except `batch_loss` (one per training batch)."""
+    """What `fit` measured: one entry per epoch, except `batch_loss` (one per training batch). It
+    is the record of every run of the series; an `experiments.Run` holds one beside its model."""
 
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
@@ -414,8 +442,22 @@ class History:
         """How many epochs were run."""
         return len(self.train_loss)
 
+    @property
+    def best_epoch(self) -> int:
+        """The epoch (from 1) with the lowest validation loss, the first of equals."""
+        if not self.val_loss:
+            raise ValueError("no validation loss was recorded: fit with a validation loader")
+        return 1 + min(range(len(self.val_loss)), key=self.val_loss.__getitem__)
 
-def as_history(value: History | Run) -> History:
+    def extend(self, other: History) -> None:
+        """Append the epochs and batch losses of `other`; take its status if it did not finish."""
+        for name in (f.name for f in fields(self)):
+            getattr(self, name).extend(getattr(other, name))
+        if other.status != "finished":
+            self.status = other.status
+
+
+def as_history(value) -> History:
     """`value` when it is a History, or the `.history` of an experiments.Run; a TypeError if not."""
     history = value if isinstance(value, History) else getattr(value, "history", None)
     if not isinstance(history, History):
@@ -438,21 +480,33 @@ def fit(
     step_every: str = "epoch",
     progress: bool = True,
     name: str | None = None,
+    *,
+    keep_best: bool = False,
+    patience: int | None = None,
+    on_batch: Callable[[Step], bool | None] | None = None,
 ) -> History:
     """Train `model` for `epochs` epochs and return its `History`.
 
     The optimizer defaults to SGD with learning rate `lr` (0.1 when not given); give `lr` or
     `optimizer`, not both. The loss defaults to cross entropy. A scheduler must be built on
     `optimizer`; it steps after each epoch, or after each batch with `step_every="batch"`
-    (one-cycle schedules); `History.lr` records the rate used at the start of each epoch. With
-    `progress`, a bar runs while it trains (unless `TQDM_DISABLE` is set, as `make book` does) and
-    one summary line is printed at the end.
+    (one-cycle schedules); `ReduceLROnPlateau` steps on the validation loss after each epoch.
+    `History.lr` records the rate used at the start of each epoch. With `progress`, a bar runs
+    while it trains (unless `TQDM_DISABLE` is set, as `make book` does) and one summary line is
+    printed at the end.
+
+    With `keep_best`, the weights of the epoch with the lowest validation loss
+    (`History.best_epoch`) are put back at the end, and with `progress` a line per epoch gives its
+    validation loss and accuracy, marking each new best; `patience` stops training once that many
+    epochs have passed without a new best. `on_batch` is the hook of `train_one_epoch`: when it
+    returns False, training stops as at Ctrl-C.
 
     Training needs gradients: with `torch.set_grad_enabled(False)` in effect it raises a
     RuntimeError that says so, rather than switching them on behind your back. Ctrl-C stops
     training and returns the History of the epochs finished, with `status` "interrupted" (the
-    model keeps the updates of the unfinished epoch too). A loss of NaN or inf raises `Diverged`,
-    whose `history` holds the epochs finished before it.
+    model keeps the updates of the unfinished epoch too, unless `keep_best` puts the best epoch
+    back). A loss of NaN or inf raises `Diverged`, whose `history` holds the epochs finished
+    before it.
     """
     if step_every not in ("epoch", "batch"):
         raise ValueError(f"step_every must be 'epoch' or 'batch', got {step_every!r}")
@@ -476,19 +530,51 @@ def fit(
             f"optimizer is built, torch.optim.SGD(model.parameters(), lr={lr!r}), and drop lr= here"
         )
     _check_optimizer(optimizer, model)
+    plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     if scheduler is not None:
         _check_scheduler(scheduler, optimizer)
+    if plateau and (val_loader is None or step_every == "batch"):
+        raise ValueError(
+            "ReduceLROnPlateau steps on the validation loss after each epoch: give fit a "
+            "validation loader and keep step_every='epoch'"
+        )
+    if keep_best and val_loader is None:
+        raise ValueError(
+            "keep_best keeps the epoch with the lowest validation loss: give fit a validation "
+            "loader"
+        )
+    if patience is not None and not keep_best:
+        raise ValueError(
+            "patience stops on the validation loss that keep_best watches: pass keep_best=True too"
+        )
+    if patience is not None and (
+        isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1
+    ):
+        raise ValueError(f"patience must be a whole number of epochs, at least 1, got {patience!r}")
     loss_fn = loss_fn or nn.CrossEntropyLoss()
-    history, finished = History(), 0
+    history, finished, best_state = History(), 0, None
     name = name or type(model).__name__
     batch_scheduler = scheduler if step_every == "batch" else None
+    hook = None
+    if on_batch is not None:
+
+        def hook(step: Step) -> None:
+            if on_batch(step) is False:
+                raise KeyboardInterrupt  # the hook said stop: end as at Ctrl-C
+
     bar = progress_bar(range(epochs), name, "epoch", progress)
     try:
         for _ in bar:
             finished, rate = len(history.batch_loss), optimizer.param_groups[0]["lr"]
             start = time.perf_counter()
             acc, loss = train_one_epoch(
-                model, train_loader, loss_fn, optimizer, history.batch_loss, batch_scheduler
+                model,
+                train_loader,
+                loss_fn,
+                optimizer,
+                history.batch_loss,
+                batch_scheduler,
+                on_batch=hook,
             )
             measured = {"lr": rate, "seconds": time.perf_counter() - start}
             measured.update(train_acc=acc, train_loss=loss)
@@ -498,10 +584,22 @@ def fit(
                 bar.set_postfix(train_acc=f"{acc:.1f}%", val_acc=f"{val_acc:.1f}%")
             else:
                 bar.set_postfix(train_acc=f"{acc:.1f}%", train_loss=f"{loss:.3f}")
-            if scheduler is not None and step_every == "epoch":
+            if plateau:
+                scheduler.step(val_loss)
+            elif scheduler is not None and step_every == "epoch":
                 scheduler.step()
             for key, value in measured.items():
                 getattr(history, key).append(value)
+            if keep_best:
+                best = history.best_epoch == history.epochs
+                if best:
+                    best_state = copy.deepcopy(model.state_dict())
+                if progress:
+                    bar.write(_epoch_line(history, best))
+                if patience is not None and history.epochs - history.best_epoch >= patience:
+                    if progress:
+                        bar.write(f"no improvement for {patience} epochs: stopping")
+                    break
     except KeyboardInterrupt:
         history.status = "interrupted"
         del history.batch_loss[finished:]
@@ -512,9 +610,48 @@ def fit(
         raise
     finally:
         bar.close()
+        if best_state is not None:
+            model.load_state_dict(best_state)
     if progress:
-        print(summary(history, name))
+        kept = "" if best_state is None else f"; the weights of epoch {history.best_epoch} kept"
+        print(summary(history, name) + kept)
     return history
+
+
+def _epoch_line(history: History, best: bool = False) -> str:
+    """One line on the last epoch of `history`: its number, seconds, validation loss and accuracy,
+    and '(best so far)' when `best`."""
+    line = (
+        f"epoch {history.epochs:2}: {history.seconds[-1]:5.1f} s, "
+        f"validation loss {history.val_loss[-1]:.4f}, accuracy {history.val_acc[-1]:.2f}%"
+    )
+    return line + ("  (best so far)" if best else "")
+
+
+def train_steps(
+    model: nn.Module,
+    loader: Iterable,
+    optimizer: torch.optim.Optimizer,
+    steps: int,
+    max_norm: float | None = None,
+) -> tuple[list[float], list[float]]:
+    """Train with cross entropy for `steps` batches, over as many epochs of `loader` as that
+    takes; return the loss and the gradient norm (before any clipping) of each batch. With
+    `max_norm`, larger gradients are scaled down to that norm."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a whole number of at least 1, got {steps!r}")
+    losses, norms = [], []
+
+    def keep(step: Step) -> bool:
+        losses.append(step.loss)
+        norms.append(step.grad_norm)
+        return len(losses) < steps
+
+    while len(losses) < steps:
+        train_one_epoch(
+            model, loader, nn.CrossEntropyLoss(), optimizer, max_norm=max_norm, on_batch=keep
+        )
+    return losses, norms
 
 
 def progress_bar(steps: Iterable, desc: str, unit: str, show: bool = True) -> tqdm:
@@ -523,7 +660,7 @@ def progress_bar(steps: Iterable, desc: str, unit: str, show: bool = True) -> tq
     return tqdm(steps, desc=desc, unit=unit, disable=hidden or not show)
 
 
-def summary(history: History | Run, name: str = "") -> str:
+def summary(history, name: str = "") -> str:
     """One line on a run (a History or an experiments.Run): epochs, seconds, last training and
     validation accuracy, and how it ended when it did not finish."""
     history = as_history(history)

@@ -1,5 +1,6 @@
 """Two overlapping MNIST digits on one canvas: the generator, a batch loader that yields both
-labels, per-digit accuracy, and training that keeps the weights of the best validation epoch.
+labels, and the accuracy on each of the two digits. Their networks are in `mnistlib.models`, and
+`train.fit` trains them as it trains any classifier.
 
 A canvas is `28 + offset` pixels high and 28 wide (42 × 28 with the default offset of 14). The
 first digit fills rows 0–27, the second is pasted `offset` rows lower, so that rows offset–27 hold
@@ -8,13 +9,10 @@ both; where they overlap, each pixel keeps the darker ink of the two (the larger
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
 
 from mnistlib import data, train
-from mnistlib.train import History
 
 OFFSET = 14  # rows between the tops of the two digits: a 42 × 28 canvas, half of each overlapping
 
@@ -60,11 +58,25 @@ class TwoDigitLoader(data.InMemoryLoader):
         images: torch.Tensor,
         labels: torch.Tensor,
         batch_size: int = 64,
+        *,
         shuffle: bool = False,
         normalize: bool = False,
+        seed: int | None = None,
         device=None,
         augment=None,
     ):
+        super().__init__(
+            (images, labels),
+            batch_size,
+            shuffle,
+            normalize,
+            seed=seed,
+            device=device,
+            augment=augment,
+        )
+
+    def check_data(self, images, labels) -> None:
+        """Raise unless `images` are uint8 canvases (N, H, 28) with labels (N, 2)."""
         if images.dtype != torch.uint8 or images.ndim != 3 or images.shape[2] != 28:
             raise ValueError(
                 "expected uint8 canvases of shape (N, H, 28), as make_two_digits returns, "
@@ -72,12 +84,6 @@ class TwoDigitLoader(data.InMemoryLoader):
             )
         if labels.shape != (len(images), 2):
             raise ValueError(f"expected labels of shape ({len(images)}, 2), got {labels.shape}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.images = images.to(device) if device is not None else images
-        self.labels = labels.to(self.images.device, torch.long)
-        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, False
-        self.normalize, self.augment, self.generator = normalize, augment, None
 
     def __iter__(self):
         for X, y in super().__iter__():
@@ -90,48 +96,3 @@ def digit_accuracies(model: nn.Module, loader: TwoDigitLoader) -> tuple[float, f
     right = (preds == labels).view(-1, 2).float()
     top, bottom = (100 * right.mean(dim=0)).tolist()
     return top, bottom
-
-
-def fit_keep_best(
-    model: nn.Module,
-    train_loader,
-    val_loader,
-    epochs: int,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
-    patience: int | None = None,
-) -> tuple[History, int]:
-    """Train with `train.fit` one epoch at a time (`scheduler`, if any, stepping after every
-    batch), printing a line per epoch; stop once the validation loss has not improved for
-    `patience` epochs (never, with None), then load the weights of the epoch with the lowest
-    validation loss. Returns the `History` of every epoch run and that best epoch (from 1)."""
-    if patience is not None and patience < 1:
-        raise ValueError(f"patience must be at least 1 epoch (or None), got {patience}")
-    history, best_epoch, best_loss, best_state = History(), 0, float("inf"), None
-    for epoch in range(1, epochs + 1):
-        h = train.fit(
-            model,
-            train_loader,
-            val_loader,
-            1,
-            optimizer,
-            scheduler=scheduler,
-            step_every="batch",
-            progress=False,
-        )
-        for name, values in vars(h).items():
-            getattr(history, name).extend(values)
-        mark = ""
-        if h.val_loss[-1] < best_loss:
-            best_epoch, best_loss = epoch, h.val_loss[-1]
-            best_state, mark = copy.deepcopy(model.state_dict()), "  (best so far)"
-        print(
-            f"epoch {epoch:2}: {h.seconds[-1]:5.1f} s, validation loss {h.val_loss[-1]:.4f}, "
-            f"accuracy per digit {h.val_acc[-1]:.2f}%{mark}",
-            flush=True,
-        )
-        if patience is not None and epoch - best_epoch >= patience:
-            print(f"no improvement for {patience} epochs: stopping")
-            break
-    model.load_state_dict(best_state)
-    return history, best_epoch

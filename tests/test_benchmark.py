@@ -1,5 +1,7 @@
 """benchmark: every row trains one epoch, and the two set-ups of a row take turns."""
 
+import contextlib
+
 import torch
 from conftest import tiny_mnist
 
@@ -46,3 +48,55 @@ def test_seconds_to_accuracy_trains_the_fast_recipe_on_real_batches():
         data_, data_, target=0.0, epochs=1, batch_size=32
     )
     assert len(per_epoch) == 1 and 0 <= per_epoch[0] <= 100 and reached > 0
+
+
+def test_busy_processes_run_during_the_block_and_are_gone_after():
+    with benchmark.busy_processes(2) as busy:
+        assert len(busy) == 2 and all(process.poll() is None for process in busy)
+    assert all(process.poll() is not None for process in busy)
+
+
+def test_quiet_and_loaded_times_each_pair_alone_then_beside_busy_processes(monkeypatch):
+    running, calls = [], []
+
+    @contextlib.contextmanager
+    def fake_busy(count):
+        running.append(count)
+        yield []
+        running.pop()
+
+    monkeypatch.setattr(benchmark, "busy_processes", fake_busy)
+    seconds = iter([1.0, 3.0, 2.0, 5.0])
+    monkeypatch.setattr(
+        benchmark, "epoch_seconds", lambda m, loader: calls.append(list(running)) or next(seconds)
+    )
+    pairs = benchmark.quiet_and_loaded("model", None, repeats=2, busy=2)
+    assert calls == [[], [2], [], [2]] and pairs == [(1.0, 3.0), (2.0, 5.0)]
+
+
+def test_shared_machine_table_trains_every_row_and_prints_its_slow_down(capsys):
+    rows = benchmark.shared_rows(tiny_mnist(64), convnet_batches=1)
+    assert [len(loader) for _, loader in rows.values()] == [2, 1, 1]
+    benchmark.print_shared(rows, repeats=1, busy=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert "beside 1 busy" in lines[0] and len(lines) == 2 + len(rows)
+    for name, line in zip(rows, lines[2:], strict=True):
+        assert line.startswith(name) and "×" in line
+
+
+def test_only_prints_the_one_table_asked_for(monkeypatch, capsys):
+    monkeypatch.setattr(benchmark.data, "load_mnist", lambda: (tiny_mnist(64),) * 3)
+    benchmark.main(["--only", "shared", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "busy processes" in out and "speed-up" not in out and "99.0%" not in out
+
+
+def test_the_table_names_the_wait_setting_in_force(monkeypatch):
+    for name in benchmark.threads.USER_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    assert benchmark.wait_setting() == "the OpenMP runtime's default"
+    monkeypatch.setenv(*benchmark.threads.SETTING)
+    assert benchmark.wait_setting().endswith("(mnistlib's)")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    monkeypatch.delenv(benchmark.threads.SETTING[0])
+    assert benchmark.wait_setting() == "OMP_WAIT_POLICY=ACTIVE (your own)"

@@ -50,6 +50,12 @@ def test_data_root_from_environment(monkeypatch, tmp_path):
     assert data.data_root() == tmp_path
 
 
+def test_data_root_from_environment_expands_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("MNISTLIB_DATA_ROOT", "~/mnist-data")  # as a .env file gives it, unexpanded
+    assert data.data_root() == tmp_path / "mnist-data"
+
+
 def test_to_tensors_of_nested_subsets(synthetic_root):
     train, _, _ = data.load_mnist(synthetic_root)
     inner = Subset(train, [3, 1, 4])

@@ -6,7 +6,7 @@ import torch
 from conftest import tiny_mnist
 from torch import nn
 
-from mnistlib import curves, experiments, models, train
+from mnistlib import experiments, models, plots, train
 
 
 def blow_up(optimizer, total):
@@ -186,7 +186,7 @@ def test_runs_plot_and_summarize_like_their_histories():
     r = experiments.run(models.SoftmaxRegression, **TINY, epochs=np.int64(2), progress=False)
     assert r.history.epochs == 2
     assert train.summary(r, "a") == train.summary(r.history, "a")
-    lines = curves.plot_history({"a": r}).axes[0].lines
+    lines = plots.plot_history({"a": r}).axes[0].lines
     assert list(lines[0].get_ydata()) == r.history.train_loss
 
 

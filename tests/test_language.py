@@ -1,5 +1,6 @@
-"""language: the pydoc text and its fixed split, the vocabulary round trip, perplexity on cases
-worked out by hand, and the unigram and bigram count models."""
+"""language: the pydoc text and its fixed split, the vocabulary round trip, the unigram and bigram
+count models, and the language model on a tiny text: quick-mode settings, random windows, training
+that lowers the perplexity, sampling, and the perplexity of a continuation."""
 
 import builtins
 import math
@@ -7,7 +8,9 @@ import math
 import pytest
 import torch
 
-from mnistlib import language
+from mnistlib import language, models
+
+TEXT = "abcabcabcabd" * 40
 
 
 def test_splits_are_fixed_and_cover_the_text():
@@ -58,35 +61,6 @@ def test_vocabulary_errors():
         vocab.decode([0, 5])
 
 
-def test_uniform_perplexity_is_the_number_of_choices():
-    for size in (2, 10, 104):
-        logits = torch.zeros(7, size)
-        assert language.perplexity(logits, torch.arange(7) % size) == pytest.approx(size)
-
-
-def test_perfect_model_has_perplexity_one():
-    targets = torch.tensor([3, 1, 4, 1, 5])
-    logits = 100.0 * torch.nn.functional.one_hot(targets, 10).float()
-    assert language.perplexity(logits, targets) == pytest.approx(1.0)
-
-
-def test_known_distribution():
-    # probabilities 1/2 and 1/8 for the two observed symbols: exp(-(ln 1/2 + ln 1/8) / 2) = 4
-    probs = torch.tensor([[0.5, 0.25, 0.25], [0.125, 0.125, 0.75]])
-    assert language.perplexity(probs.log(), torch.tensor([0, 1])) == pytest.approx(4.0)
-    assert language.perplexity_of_probabilities([0.5, 0.125]) == pytest.approx(4.0)
-    # sequence logits (B, T, V) work the same way
-    logits = probs.log()[None]
-    assert language.perplexity(logits, torch.tensor([[0, 1]])) == pytest.approx(4.0)
-
-
-def test_perplexity_errors():
-    with pytest.raises(ValueError, match="expected logits of shape"):
-        language.perplexity(torch.zeros(4, 10), torch.zeros(5, dtype=torch.long))
-    with pytest.raises(ValueError, match="probabilities in \\[0, 1\\]"):
-        language.perplexity_of_probabilities([1.5])
-
-
 def test_count_models_by_hand():
     ids = torch.tensor([0, 1, 0, 1, 0])  # counts 3 and 2; pairs 0→1 twice, 1→0 twice
     uni = language.unigram_log_probs(ids, 2, alpha=0).exp()
@@ -104,3 +78,83 @@ def test_count_models_refuse_bad_ids():
         language.unigram_log_probs(torch.rand(5), 3)
     with pytest.raises(ValueError, match="in \\[0, 3\\)"):
         language.bigram_log_probs(torch.tensor([0, 3]), 3)
+
+
+@pytest.fixture
+def vocab():
+    return language.Vocabulary(TEXT)
+
+
+def test_settings_shrink_in_quick_mode(monkeypatch):
+    monkeypatch.setenv("MNISTLIB_QUICK", "1")
+    assert language.settings() == language.QUICK
+    monkeypatch.setenv("MNISTLIB_QUICK", "0")
+    assert language.settings() == language.Settings()
+    assert language.QUICK.steps < language.Settings().steps
+
+
+def test_windows_draw_new_places_each_pass_with_targets_one_later(vocab):
+    ids = vocab.encode(TEXT)
+    windows = language.Windows(ids, batch_size=3, seq_len=5, steps=2, seed=1)
+    first, second = list(windows), list(windows)
+    assert len(first) == len(windows) == 2
+    X, y = first[0]
+    assert X.shape == (3, 5) and y.shape == (15,)
+    assert torch.equal(y.view(3, 5)[:, :-1], X[:, 1:])  # each target is the next id
+    assert not torch.equal(first[0][0], second[0][0])
+    again = language.Windows(ids, batch_size=3, seq_len=5, steps=2, seed=1)
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, again, strict=True))
+    with pytest.raises(ValueError, match="need more than 11 ids"):
+        language.Windows(ids[:10], batch_size=3, seq_len=10, steps=2)
+
+
+def test_training_beats_a_uniform_guess(vocab):
+    torch.manual_seed(0)
+    ids = vocab.encode(TEXT)
+    model = models.CharLM(len(vocab), "lstm", hidden=16, embedding=4)
+    config = language.Settings(hidden=16, embedding=4, seq_len=12, batch_size=8, steps=60, lr=0.02)
+    before = language.evaluate_perplexity(model, ids)
+    history = language.fit_lm(model, ids, config, val_ids=ids, evaluations=2, progress=False)
+    assert len(history.batch_loss) == 60 and history.epochs == 2 and len(history.val_loss) == 2
+    last = math.exp(history.val_loss[-1])
+    assert last == pytest.approx(language.evaluate_perplexity(model, ids))
+    assert last < before < 2 * len(vocab)
+    assert last < 1.5  # the text is nearly deterministic
+    assert language.continuation_perplexity(
+        model, vocab, "abcab", "cabc"
+    ) < language.continuation_perplexity(model, vocab, "abcab", "bbbb")
+
+
+def test_fit_lm_prints_one_line_and_wants_rounds_of_equal_length(vocab, capsys):
+    ids = vocab.encode(TEXT)
+    model = models.CharLM(len(vocab), hidden=4, embedding=2)
+    config = language.Settings(hidden=4, embedding=2, seq_len=8, batch_size=4, steps=20)
+    language.fit_lm(model, ids, config, val_ids=ids, evaluations=4)
+    out = capsys.readouterr().out
+    assert out.startswith("language model: 20 steps in ") and "validation perplexity" in out
+    with pytest.raises(ValueError, match="evaluations=3 does not divide the 20 steps"):
+        language.fit_lm(model, ids, config, evaluations=3)
+
+
+def test_evaluate_perplexity_scores_every_character_once(vocab):
+    model = models.CharLM(len(vocab), hidden=4, embedding=2)
+    torch.nn.init.zeros_(model.head.weight)
+    torch.nn.init.zeros_(model.head.bias)  # uniform prediction, whatever the streams and padding
+    ids = vocab.encode(TEXT[:37])
+    assert language.evaluate_perplexity(model, ids, streams=5) == pytest.approx(len(vocab))
+
+
+def test_sample_is_seeded_and_starts_with_the_prompt(vocab):
+    model = models.CharLM(len(vocab), hidden=8, embedding=4)
+    one = language.sample(model, vocab, "ab", length=20, temperature=0.7, seed=1)
+    assert one == language.sample(model, vocab, "ab", length=20, temperature=0.7, seed=1)
+    assert one.startswith("ab") and len(one) == 22
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        language.sample(model, vocab, "ab", temperature=0)
+
+
+def test_continuation_perplexity_is_finite_and_wants_both_parts(vocab):
+    model = models.CharLM(len(vocab), hidden=4, embedding=2)
+    assert math.isfinite(language.continuation_perplexity(model, vocab, "a", "b"))
+    with pytest.raises(ValueError, match="non-empty context and a non-empty continuation"):
+        language.continuation_perplexity(model, vocab, "", "b")

@@ -11,7 +11,7 @@ from conftest import tiny_mnist
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from mnistlib import curves, data, experiments, models, plots, train
+from mnistlib import data, experiments, measure, models, plots, train
 
 PACKAGE = Path(models.__file__).parent
 
@@ -203,10 +203,10 @@ MISTAKES = {
         ValueError,
         "the scheduler was built on another optimizer than the one that trains",
     ),
-    "ReduceLROnPlateau in fit": (
+    "ReduceLROnPlateau in fit without validation": (
         lambda: scheduled(torch.optim.lr_scheduler.ReduceLROnPlateau),
         ValueError,
-        "scheduler.step\\(val_loss\\), which is not given here",
+        "ReduceLROnPlateau steps on the validation loss after each epoch: give fit a validation",
     ),
     "lr next to an optimizer": (
         lr_next_to_an_optimizer,
@@ -325,12 +325,12 @@ MISTAKES = {
         "run 'b' cannot start: got an unexpected keyword argument 'learning_rate'",
     ),
     "a plot of what is not a run": (
-        lambda: curves.plot_history([0.5, 0.4]),
+        lambda: plots.plot_history([0.5, 0.4]),
         TypeError,
         "expected a History \\(what train.fit returns\\) or an experiments.Run, got list",
     ),
     "a confusion matrix for 12 outputs": (
-        lambda: plots.confusion_matrix(nn.Sequential(nn.Flatten(), nn.Linear(784, 12)), loader()),
+        lambda: measure.confusion_matrix(nn.Sequential(nn.Flatten(), nn.Linear(784, 12)), loader()),
         ValueError,
         "exactly 10 scores per image",
     ),
@@ -344,7 +344,7 @@ def test_each_mistake_gets_a_sentence_from_mnistlib(name, monkeypatch):
     torch.manual_seed(0)
     with pytest.raises(error, match=message) as caught:
         call()
-    assert Path(caught.traceback[-1].path).parent == PACKAGE, "raised outside mnistlib"
+    assert Path(caught.traceback[-1].path).is_relative_to(PACKAGE), "raised outside mnistlib"
 
 
 def test_a_confusion_matrix_with_a_12th_output_that_wins_is_refused():
@@ -352,7 +352,7 @@ def test_a_confusion_matrix_with_a_12th_output_that_wins_is_refused():
     with torch.no_grad():
         model[1].bias[11] = 100.0
     with pytest.raises(ValueError, match="got 11"):
-        plots.confusion_matrix(model, loader())
+        measure.confusion_matrix(model, loader())
 
 
 def test_quick_mode_gives_the_balanced_subset_the_small_split_holds(monkeypatch):

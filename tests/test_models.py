@@ -1,4 +1,7 @@
-"""models: output shapes, parameter counts worked out by hand, layer order, errors on bad input."""
+"""models: output shapes, parameter counts worked out by hand, layer order, the output-size rule
+against PyTorch's layers, reading a digit row by row, the language model, errors on bad input."""
+
+import itertools
 
 import pytest
 import torch
@@ -237,3 +240,147 @@ def test_two_digit_models_name_the_expected_canvas(model):
 def test_cnns_reject_a_two_digit_canvas(model):
     with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\), got \(2, 1, 42, 28\)"):
         model(torch.rand(2, 1, 42, 28))
+
+
+CASES = [
+    (n, k, p, s)
+    for n, k, p, s in itertools.product((1, 5, 7, 28, 42), (1, 2, 3, 5, 7), (0, 1, 2, 3), (1, 2, 3))
+    if k <= n + 2 * p
+]
+
+
+@pytest.mark.parametrize(("n", "k", "p", "s"), CASES)
+def test_output_size_matches_conv2d_and_max_pool(n, k, p, s):
+    X = torch.zeros(1, 1, n, n)
+    conv = nn.Conv2d(1, 1, kernel_size=k, padding=p, stride=s)
+    assert conv(X).shape[-1] == models.output_size(n, k, p, s)
+    if p <= k // 2:  # PyTorch allows pooling padding of at most half the kernel
+        pool = nn.MaxPool2d(kernel_size=k, stride=s, padding=p)
+        assert pool(X).shape[-1] == models.output_size(n, k, p, s)
+
+
+def test_output_size_of_the_worked_examples():
+    assert models.output_size(5, 3) == 3  # valid
+    assert models.output_size(5, 3, padding=1) == 5  # same
+    assert models.output_size(5, 3, padding=1, stride=2) == 3
+    assert models.output_size(28, 2, stride=2) == 14  # 2 × 2 max pool
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((5, 7), "a kernel of 7 does not fit in 5 pixels with padding 0"),
+        ((5, 3, -1), "padding must be an integer >= 0, got -1"),
+        ((5, 3, 0, 0), "stride must be an integer >= 1, got 0"),
+        ((0, 3), "n must be an integer >= 1, got 0"),
+        ((5.0, 3), "n must be an integer >= 1, got 5.0"),
+    ],
+)
+def test_output_size_rejects_bad_sizes(args, message):
+    with pytest.raises(ValueError, match=message):
+        models.output_size(*args)
+
+
+def test_check_images_takes_the_size_to_expect():
+    models.check_images(torch.rand(2, 1, 42, 28), size=(42, 28))
+    with pytest.raises(ValueError, match=r"\(N, 1, 42, 28\), got \(2, 1176\); did you flatten"):
+        models.check_images(torch.rand(2, 42 * 28), size=(42, 28))
+    with pytest.raises(TypeError, match="expected torch.float32 images like the model's weights"):
+        models.TwoDigitMLP()(torch.rand(2, 1, 42, 28, dtype=torch.float64))
+
+
+def test_rows_columns_and_reversed_rows():
+    X = torch.arange(2 * 28 * 28, dtype=torch.float32).reshape(2, 1, 28, 28)
+    rows = models.as_sequence(X)
+    assert rows.shape == (2, 28, 28)
+    assert torch.equal(rows[1, 3], X[1, 0, 3])
+    assert torch.equal(models.as_sequence(X, "columns")[1, 3], X[1, 0, :, 3])
+    assert torch.equal(models.as_sequence(X, "reversed rows")[1, 0], X[1, 0, 27])
+
+
+@pytest.mark.parametrize(
+    ("kind", "cell"),
+    [
+        ("rnn", 28 * 128 + 128 * 128 + 2 * 128),
+        ("lstm", 4 * (28 * 128 + 128 * 128 + 2 * 128)),
+        ("gru", 3 * (28 * 128 + 128 * 128 + 2 * 128)),
+    ],
+)
+def test_digit_rnn_parameter_counts_by_hand(kind, cell):
+    model = models.DigitRNN(kind, 128)
+    assert models.count_parameters(model.rnn) == cell
+    assert models.count_parameters(model) == cell + 128 * 10 + 10
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_vanilla_cell_is_the_tensorflow_count_plus_one_bias():
+    assert models.count_parameters(models.DigitRNN("rnn").rnn) == 20_096 + 128
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_unrolled_agrees_with_forward(kind):
+    torch.manual_seed(0)
+    model = models.DigitRNN(kind, 12)
+    X = torch.randn(4, 1, 28, 28)
+    logits, hidden = model.unrolled(X)
+    torch.testing.assert_close(logits, model(X))
+    assert len(hidden) == 28 and hidden[0].shape == (1, 4, 12)
+
+
+def test_reading_steps_changes_what_the_model_sees():
+    torch.manual_seed(0)
+    model = models.DigitRNN("gru", 8)
+    X = torch.randn(2, 1, 28, 28)
+    X2 = X.clone()
+    X2[:, :, 10:] = 0  # rows the model does not read when steps=10
+    torch.testing.assert_close(model(X, steps=10), model(X2, steps=10))
+    assert not torch.allclose(model(X), model(X2))
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ((4, 28, 28), "add the channel axis"),
+        ((4, 784), "did you flatten twice"),
+        ((4, 1, 28, 27), "expected images of shape \\(N, 1, 28, 28\\)"),
+    ],
+)
+def test_digit_rnn_refuses_a_wrong_shape_clearly(shape, message):
+    with pytest.raises(ValueError, match=message):
+        models.DigitRNN("lstm", 8)(torch.rand(shape))
+
+
+def test_digit_rnn_refuses_bad_settings():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        models.DigitRNN("transformer")
+    with pytest.raises(ValueError, match="order must be one of"):
+        models.DigitRNN("rnn", order="diagonal")
+    with pytest.raises(ValueError, match="steps must be a whole number from 1 to 28"):
+        models.DigitRNN("rnn", 4)(torch.rand(1, 1, 28, 28), steps=0)
+
+
+def test_char_lm_reads_windows_and_gives_one_row_of_logits_per_id():
+    torch.manual_seed(0)
+    model = models.CharLM(6, "gru", hidden=8, embedding=4)
+    ids = torch.tensor([[1, 2, 3, 1], [2, 3, 1, 2]])
+    logits, state = model.read(ids)
+    assert logits.shape == (2, 4, 6) and state.shape == (1, 2, 8)
+    torch.testing.assert_close(model(ids), logits.flatten(0, 1))
+    torch.testing.assert_close(model(ids)[4 + 2], logits[1, 2])  # row b·T + t
+    lstm = models.CharLM(6, "lstm", hidden=8, embedding=4)
+    rest, _ = lstm.read(ids[:, 2:], lstm.read(ids[:, :2])[1])
+    torch.testing.assert_close(rest, lstm.read(ids)[0][:, 2:])  # the state carries on
+
+
+def test_char_lm_refuses_wrong_input():
+    model = models.CharLM(5, hidden=4, embedding=2)
+    with pytest.raises(ValueError, match="add the batch axis"):
+        model(torch.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match="integer ids of shape \\(B, T\\)"):
+        model(torch.rand(2, 3))
+    with pytest.raises(ValueError, match="ids must lie in"):
+        model.read(torch.tensor([[0, 99]]))
+    with pytest.raises(ValueError, match="kind must be 'lstm' or 'gru'"):
+        models.CharLM(5, "rnn")
+    with pytest.raises(ValueError, match="vocab_size must be a whole number >= 2"):
+        models.CharLM(1)

@@ -1,12 +1,18 @@
-"""plots: what they show, their labels, the failure scan past the first batch, and weights as
-diverging, centred images with a labelled colour bar."""
+"""plots: what each figure shows and its labels, colours for right and wrong, weights as
+diverging, centred images with a labelled colour bar, one dot per output pixel, learning curves,
+smoothed batch losses, rates, perplexity and gradient norms, and the figures of recurrent
+networks; errors on bad input."""
 
 import matplotlib.pyplot as plt
 import pytest
 import torch
+from matplotlib.figure import Figure
 from torch import nn
 
-from mnistlib import plots
+from mnistlib import experiments, measure, models, plots
+from mnistlib.plots.curves import moving_average
+from mnistlib.plots.images import MAX_WIDTH, RIGHT, WRONG
+from mnistlib.train import History
 
 
 class AlwaysZero(nn.Module):
@@ -32,7 +38,7 @@ def test_show_digits_titles_and_colours():
     fig = plots.show_digits(images, labels=[1, 2, 3, 4, 5], preds=[1, 0, 3, 4, 0], ncols=3)
     titled = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in titled] == ["1 (1)", "0 (2)", "3 (3)", "4 (4)", "0 (5)"]
-    assert titled[1].title.get_color() == plots.WRONG and titled[0].title.get_color() == plots.RIGHT
+    assert titled[1].title.get_color() == WRONG and titled[0].title.get_color() == RIGHT
     assert len(fig.axes) == 6  # a 2 × 3 grid, the last cell left blank
 
 
@@ -43,31 +49,11 @@ def test_show_digits_with_labels_only_and_bad_shape():
         plots.show_digits(torch.zeros(4, 784))
 
 
-def test_find_failures_scans_past_the_first_batch():
-    loader = [batch([0, 0, 0]), batch([0, 5, 0]), batch([7, 8, 9])]
-    images, preds, labels = plots.find_failures(AlwaysZero(), loader, n=3)
-    assert labels.tolist() == [5, 7, 8] and preds.tolist() == [0, 0, 0]
-    assert images.shape == (3, 1, 28, 28)
-    assert images[0, 0, 0, 0] == 1.0  # the second image of the second batch
-
-
-def test_find_failures_returns_fewer_when_the_loader_runs_out():
-    _, _, labels = plots.find_failures(AlwaysZero(), [batch([0, 3]), batch([4, 0])], n=10)
-    assert labels.tolist() == [3, 4]
-
-
 def test_show_failures_titles_and_all_correct_case():
     fig = plots.show_failures(AlwaysZero(), [batch([1, 0, 2])], n=2)
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["0 (1)", "0 (2)"]
     with pytest.raises(ValueError, match="classified every image"):
         plots.show_failures(AlwaysZero(), [batch([0, 0])])
-
-
-def test_confusion_matrix_by_hand():
-    counts = plots.confusion_matrix(AlwaysZero(), [batch([0, 1, 1]), batch([2, 0])])
-    expected = torch.zeros(10, 10, dtype=torch.long)
-    expected[0, 0], expected[1, 0], expected[2, 0] = 2, 2, 1
-    assert torch.equal(counts, expected)
 
 
 def test_plot_confusion_matrix_axes():
@@ -146,4 +132,234 @@ def test_explicit_limit():
 
 def test_wide_grids_shrink_to_fit_a_projector():
     fig = plots.show_digits(torch.zeros(24, 28, 28), ncols=24)
-    assert fig.get_figwidth() <= plots.MAX_WIDTH
+    assert fig.get_figwidth() <= MAX_WIDTH
+
+
+def test_moving_average_by_hand():
+    assert moving_average([1, 2, 3, 4], 2) == [1.5, 2.5, 3.5]
+    assert moving_average([1, 2, 3, 4], 4) == [2.5]
+    assert moving_average([5.0, 7.0], 1) == [5.0, 7.0]
+
+
+@pytest.mark.parametrize("window", [0, 5])
+def test_moving_average_rejects_a_window_that_does_not_fit(window):
+    with pytest.raises(ValueError, match=f"between 1 and len\\(values\\)=4, got {window}"):
+        moving_average([1, 2, 3, 4], window)
+
+
+def history(batch_loss, epochs, lr=0.1):
+    h = History(batch_loss=list(batch_loss), lr=[lr] * epochs)
+    h.train_loss = [1.0] * epochs
+    return h
+
+
+def test_plot_batch_losses_smooths_each_run_and_labels_the_axes():
+    runs = {"a": history(range(10), 2), "b": history([1.0] * 10, 2)}
+    ax = plots.plot_batch_losses(runs, window=4).axes[0]
+    a_line, b_line = ax.get_lines()[:2]
+    assert list(a_line.get_xdata()) == list(range(4, 11))
+    assert list(a_line.get_ydata()) == [1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]
+    assert ax.get_xlabel() == "iteration (mini-batch)"
+    assert ax.get_ylabel().startswith("training loss")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+
+
+def test_plot_batch_losses_shrinks_the_window_for_a_short_run():
+    ax = plots.plot_batch_losses(history([2.0, 4.0], 1), window=50).axes[0]
+    assert list(ax.get_lines()[0].get_ydata()) == [3.0]
+
+
+def test_plot_batch_losses_rejects_what_is_not_a_history():
+    with pytest.raises(TypeError, match="expected a History"):
+        plots.plot_batch_losses({"a": [0.5, 0.4]})
+    with pytest.raises(ValueError, match="no batch losses"):
+        plots.plot_batch_losses(History())
+
+
+def test_plot_lr_shows_the_rate_of_each_epoch_on_a_log_scale():
+    h = history([1.0] * 4, 4)
+    h.lr = [0.5, 0.5, 0.05, 0.05]
+    ax = plots.plot_lr({"StepLR": h}).axes[0]
+    assert list(ax.get_lines()[0].get_ydata()) == [0.5, 0.5, 0.05, 0.05]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "epoch"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0.05", "0.5"]
+
+
+def test_plot_gradient_norms_draws_one_line_per_model():
+    ax = plots.plot_gradient_norms(
+        {"a": {"l1": 1e-6, "l2": 1e-2}, "b": {"l1": 1.0, "l2": 0.5}}
+    ).axes[0]
+    assert [list(line.get_xdata()) for line in ax.get_lines()] == [[1, 2], [1, 2]]
+    assert ax.get_yscale() == "log" and ax.get_title()
+    with pytest.raises(ValueError, match="got nothing"):
+        plots.plot_gradient_norms({})
+
+
+def test_plot_history_labels_every_axis_and_draws_each_run():
+    h = History(train_loss=[1.0, 0.5], train_acc=[60, 80], val_loss=[1.1, 0.7], val_acc=[55, 75])
+    fig = plots.plot_history({"SGD": h, "Adam": h}, title="Two runs")
+    loss_ax, acc_ax = fig.axes
+    assert "loss" in loss_ax.get_ylabel() and acc_ax.get_ylabel() == "accuracy (%)"
+    assert loss_ax.get_xlabel() == acc_ax.get_xlabel() == "epoch"
+    assert len(loss_ax.lines) == 4  # training and validation for each run
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[:2] == ["SGD, training", "SGD, validation"]
+
+
+def test_long_curves_have_no_markers():
+    h = History(train_loss=[1.0] * 30, train_acc=[50.0] * 30)
+    assert plots.plot_history(h).axes[0].lines[0].get_marker() == "None"
+    assert (
+        plots.plot_history(History(train_loss=[1.0], train_acc=[5.0])).axes[0].lines[0].get_marker()
+        == "o"
+    )
+
+
+def test_plot_history_takes_runs_as_well_as_histories():
+    run = experiments.Run(nn.Identity(), History(train_loss=[1.0, 0.5], train_acc=[60, 80]), 1.0)
+    for given in (run, {"SGD": run}, run.history):
+        assert list(plots.plot_history(given).axes[0].lines[0].get_ydata()) == [1.0, 0.5]
+    with pytest.raises(TypeError, match="non-empty {name: History} dict, got an empty dict"):
+        plots.plot_history({})
+
+
+def test_show_matrices_writes_every_number():
+    fig = plots.show_matrices({"input": torch.arange(4).reshape(2, 2), "out": torch.ones(1, 1)})
+    assert [ax.get_title() for ax in fig.axes] == ["input (2 × 2)", "out (1 × 1)"]
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0", "1", "2", "3"]
+    with pytest.raises(ValueError, match="small 2-D matrices"):
+        plots.show_matrices({"too big": torch.zeros(28, 28)})
+    plt.close("all")
+
+
+@pytest.mark.parametrize(("padding", "stride", "side"), [(0, 1, 3), (1, 1, 5), (1, 2, 3)])
+def test_show_padding_draws_one_dot_per_output_pixel(padding, stride, side):
+    fig = plots.show_padding(n=5, kernel=3, settings=[(padding, stride)])
+    ax = fig.axes[0]
+    assert len(ax.lines[0].get_xdata()) == side * side
+    assert f"5 × 5 → {side} × {side}" in ax.get_title()
+    assert ax.get_xlabel() == "column (pixels, padding included)"
+    plt.close("all")
+
+
+def test_show_maps_and_accuracy_plot_are_labelled():
+    fig = plots.show_maps({"digit": torch.rand(5, 5), "edges": torch.randn(5, 5)}, title="Two")
+    assert fig._suptitle.get_text() == "Two" and fig.axes[0].get_title() == "digit"
+    fig = plots.plot_accuracy_against(
+        {"MLP": {0: 90.0, 2: 50.0}}, xlabel="shift (pixels)", title="T"
+    )
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == (
+        "shift (pixels)",
+        "test accuracy (%)",
+        "T",
+    )
+    assert ax.get_legend().get_texts()[0].get_text() == "MLP"
+    plt.close("all")
+
+
+def test_filters_and_feature_maps_of_a_small_cnn_are_titled():
+    model = models.SmallCNN((4, 8))
+    fig = plots.show_filters(model.layers[0].weight, ncols=4)
+    assert [ax.get_title() for ax in fig.axes[:4]] == [f"filter {i}" for i in range(4)]
+    maps = measure.feature_maps(model, torch.rand(1, 28, 28))
+    fig = plots.show_feature_maps(maps, ncols=4)
+    assert fig.axes[0].get_ylabel() == "conv 1\n28×28"
+    with pytest.raises(ValueError, match=r"first-layer weight \(K, 1, k, k\)"):
+        plots.show_filters(model.layers[3].weight)
+    plt.close("all")
+
+
+def test_show_canvases_colours_the_titles():
+    images = torch.zeros(2, 42, 28, dtype=torch.uint8)
+    labels = torch.tensor([[1, 2], [3, 4]])
+    fig = plots.show_canvases(images, labels, preds=torch.tensor([[1, 2], [3, 5]]))
+    titles = [ax.title for ax in fig.axes[:2]]
+    assert [t.get_text() for t in titles] == ["1 2 (1 2)", "3 5 (3 4)"]
+    assert titles[0].get_color() == RIGHT and titles[1].get_color() == WRONG
+    plt.close("all")
+
+
+def test_plot_history_draws_on_a_figure_of_its_own_when_given_one():
+    h = History(train_loss=[1.0, 0.5], train_acc=[60, 80], val_loss=[1.1, 0.7], val_acc=[55, 75])
+    own = Figure()
+    assert plots.plot_history({"a": h}, figure=own, title="Off pyplot") is own
+    assert len(own.axes) == 2 and own.get_suptitle() == "Off pyplot"
+    assert own not in [plt.figure(n) for n in plt.get_fignums()]
+
+
+def test_plot_perplexity_puts_each_measure_at_the_end_of_its_epoch():
+    h = History(train_loss=[2.0, 1.0], batch_loss=[2.0] * 6, val_loss=[1.0, 0.5])
+    ax = plots.plot_perplexity({"GRU": h}, baselines={"uniform": 10.0, "bigram": 4.0}).axes[0]
+    line = ax.get_lines()[0]
+    assert list(line.get_xdata()) == [3, 6]
+    assert list(line.get_ydata()) == pytest.approx([2.718281828, 1.648721271])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "GRU",
+        "uniform (10.0)",
+        "bigram (4.0)",
+    ]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "training step (mini-batch)"
+    with pytest.raises(ValueError, match="no validation loss"):
+        plots.plot_perplexity(History(train_loss=[1.0], batch_loss=[1.0]))
+
+
+def test_show_reading_frames_the_row_of_each_step():
+    fig = plots.show_reading(torch.rand(1, 28, 28), after=(1, 14, 28))
+    assert [ax.get_title() for ax in fig.axes] == ["step t = 1", "step t = 14", "step t = 28"]
+    frame = fig.axes[1].patches[0]
+    assert frame.get_y() == 14 - 1.5 and frame.get_width() == 28
+    with pytest.raises(ValueError, match="one image of shape \\(28, 28\\)"):
+        plots.show_reading(torch.rand(2, 28, 28))
+    with pytest.raises(ValueError, match="time steps from 1 to 28"):
+        plots.show_reading(torch.rand(28, 28), after=(0, 29))
+
+
+def test_show_unrolled_draws_one_input_and_state_per_step():
+    fig = plots.show_unrolled(steps=3)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert {"$x_1$", "$x_2$", "$x_T$", "$h_1$", "$h_2$", "$h_T$", "$o$", "loss"} <= set(texts)
+    assert fig.axes[0].get_title() == "A recurrent network unrolled over T = 3 time steps"
+    with pytest.raises(ValueError, match="steps must be between 2 and 6"):
+        plots.show_unrolled(steps=7)
+
+
+def test_plot_per_step_takes_one_curve_or_several():
+    ax = plots.plot_per_step(torch.tensor([1.0, 0.1, 0.01]), ylabel="norm").axes[0]
+    assert list(ax.get_lines()[0].get_xdata()) == [1, 2, 3] and ax.get_legend() is None
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "time step t (row read)"
+    fig = plots.plot_per_step(
+        {"RNN": [50.0, 60.0], "LSTM": [55.0, 70.0]},
+        ylabel="accuracy (%)",
+        log=False,
+        xlabel="rows read, k",
+        title="T",
+    )
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["RNN", "LSTM"]
+    assert (ax.get_ylabel(), ax.get_xlabel(), ax.get_title(), ax.get_yscale()) == (
+        "accuracy (%)",
+        "rows read, k",
+        "T",
+        "linear",
+    )
+    with pytest.raises(TypeError, match="non-empty {name: one value per time step} dict"):
+        plots.plot_per_step({}, ylabel="norm")
+
+
+def test_plot_clipping_draws_the_loss_and_the_norm_of_each_run():
+    runs = {"no clipping": ([2.0, 3.0, 9.0], [30.0, 40.0, 50.0]), "clipped": ([2.0, 1.5], [30, 2])}
+    fig = plots.plot_clipping(runs)
+    ax_loss, ax_norm = fig.axes
+    assert [list(line.get_ydata()) for line in ax_loss.get_lines()] == [[2.0, 3.0, 9.0], [2.0, 1.5]]
+    assert list(ax_norm.get_lines()[0].get_ydata()) == [30.0, 40.0, 50.0]
+    assert ax_norm.get_ylabel() == "‖gradient‖ before clipping (log)"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["no clipping", "clipped"]
+    assert not plots.plot_clipping(([1.0], [2.0])).legends  # one run: no legend
+
+
+def test_show_canvases_refuses_what_is_no_canvas():
+    with pytest.raises(ValueError, match="expected canvases \\(N, H, 28\\)"):
+        plots.show_canvases(torch.zeros(2, 42, 27), torch.zeros(2, 2))
+    with pytest.raises(ValueError, match="labels \\(N, 2\\), got \\(2, 42, 28\\) and \\(2,\\)"):
+        plots.show_canvases(torch.zeros(2, 42, 28), torch.zeros(2))

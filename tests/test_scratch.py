@@ -1,8 +1,12 @@
-"""The NumPy network of notebook 03: forward values, gradients, training, and input checks."""
+"""The longhand code: the NumPy network of notebook 03 (forward values, gradients, training, input
+checks), convolution and pooling by hand against torch.nn.functional, and the recurrence by hand
+against nn.RNN."""
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from mnistlib import scratch
 
@@ -157,3 +161,58 @@ def test_bad_target_shapes_are_rejected():
         scratch.train(scratch.init_params(), X, target(X)[:, None], epochs=1)
     with pytest.raises(ValueError, match="one shape"):
         scratch.loss(np.zeros(3), np.zeros(4))
+
+
+@pytest.mark.parametrize(("padding", "stride"), [(0, 1), (1, 1), (1, 2), (2, 3)])
+def test_conv2d_by_hand_equals_f_conv2d(padding, stride):
+    torch.manual_seed(0)
+    image, kernel = torch.rand(3, 9, 8), torch.randn(3, 3, 3)
+    expected = F.conv2d(image[None], kernel[None], padding=padding, stride=stride)[0, 0]
+    by_hand = scratch.conv2d_by_hand(image, kernel, padding, stride)
+    torch.testing.assert_close(by_hand, expected)
+
+
+def test_conv2d_by_hand_on_one_channel_and_its_errors():
+    image = torch.arange(25.0).reshape(5, 5)
+    ones = torch.ones(3, 3)
+    assert scratch.conv2d_by_hand(image, ones)[0, 0] == image[:3, :3].sum()
+    with pytest.raises(ValueError, match="the image has 2 channels but the kernel has 1"):
+        scratch.conv2d_by_hand(torch.rand(2, 5, 5), ones)
+    with pytest.raises(ValueError, match=r"expected an image of shape \(H, W\) or \(C, H, W\)"):
+        scratch.conv2d_by_hand(torch.rand(1, 1, 5, 5), ones)
+
+
+@pytest.mark.parametrize(("kind", "reference"), [("max", F.max_pool2d), ("average", F.avg_pool2d)])
+def test_pool2d_by_hand_equals_torch(kind, reference):
+    image = torch.rand(6, 7)
+    expected = reference(image[None, None], 2)[0, 0]
+    torch.testing.assert_close(scratch.pool2d_by_hand(image, 2, kind), expected)
+    integers = torch.tensor([[1, 2], [4, 8]])
+    assert scratch.pool2d_by_hand(integers, 2, kind).item() == (8 if kind == "max" else 3.75)
+    with pytest.raises(ValueError, match="kind must be 'max' or 'average'"):
+        scratch.pool2d_by_hand(image, 2, "min")
+
+
+def test_recurrence_by_hand_equals_nn_rnn():
+    torch.manual_seed(0)
+    rnn = nn.RNN(28, 16, batch_first=True)
+    X = torch.randn(5, 28, 28)
+    outputs, last = rnn(X)
+    mine, mine_last = scratch.rnn_by_hand(X, *scratch.weights_of(rnn))
+    torch.testing.assert_close(mine, outputs)
+    torch.testing.assert_close(mine_last, last[0])
+
+
+def test_recurrence_by_hand_on_numbers_worked_out():
+    # one unit, W_xh = 1, W_hh = 0.5, b = 0: h1 = tanh(1), h2 = tanh(0 + 0.5 tanh(1))
+    X = torch.tensor([[[1.0], [0.0]]])
+    states, _ = scratch.rnn_by_hand(X, torch.ones(1, 1), torch.full((1, 1), 0.5), torch.zeros(1))
+    h1 = torch.tanh(torch.tensor(1.0))
+    torch.testing.assert_close(states[0, :, 0], torch.stack([h1, torch.tanh(0.5 * h1)]))
+
+
+def test_recurrence_by_hand_refuses_bad_shapes():
+    with pytest.raises(ValueError, match="expected sequences of shape \\(N, T, 28\\)"):
+        scratch.rnn_by_hand(torch.rand(2, 28), torch.rand(28, 4), torch.rand(4, 4), torch.rand(4))
+    with pytest.raises(TypeError, match="one-layer nn.RNN with tanh"):
+        scratch.weights_of(nn.LSTM(28, 4))

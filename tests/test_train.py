@@ -1,4 +1,6 @@
-"""The training loop, evaluation and fit, on tiny synthetic problems with known answers."""
+"""The training loop and its options (clipping, the hook after each step, keeping the best epoch,
+a schedule on the validation loss), evaluation, fit and train_steps, on tiny synthetic problems
+with known answers."""
 
 import math
 
@@ -257,3 +259,154 @@ def test_check_device_refuses_a_device_this_machine_lacks(monkeypatch):
         with pytest.raises(ValueError, match=f"has no {name.upper()} device; pass device=train"):
             train.check_device(name)
     assert train.check_device("cpu") == torch.device("cpu")
+
+
+def test_on_batch_gets_every_step_and_can_end_the_epoch():
+    train.set_seed(0)
+    model = models.SoftmaxRegression()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    steps, losses = [], []
+
+    def three_then_stop(step):
+        steps.append(step)
+        model.eval()  # a hook may evaluate; training mode comes back for the next batch
+        return step.number < 3
+
+    acc, loss = train.train_one_epoch(
+        model, easy_batches(6), nn.CrossEntropyLoss(), optimizer, losses, on_batch=three_then_stop
+    )
+    assert [s.number for s in steps] == [1, 2, 3] and [s.loss for s in steps] == losses
+    assert loss == pytest.approx(sum(losses) / 3)  # the figures cover the batches trained
+    assert all(s.grad_norm > 0 for s in steps)
+    assert train.train_one_epoch(
+        model, easy_batches(2), nn.CrossEntropyLoss(), optimizer, on_batch=lambda s: None
+    )  # a hook that returns nothing lets the epoch run
+    assert model.training
+
+
+def test_max_norm_scales_the_gradient_down_and_the_step_reports_it_before():
+    def one_step(max_norm):
+        model = FixedLogits(torch.zeros(20, 10))
+        optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+        steps = []
+        batches = easy_batches(1)
+        loss_fn = nn.CrossEntropyLoss()
+        train.train_one_epoch(
+            model, batches, loss_fn, optimizer, max_norm=max_norm, on_batch=steps.append
+        )
+        return steps[0].grad_norm, model.logits.detach().norm().item()
+
+    # from equal logits the gradient of each row is (1/10 - onehot) / 20, of norm √0.9 / 20
+    norm, moved = one_step(None)
+    assert norm == pytest.approx(math.sqrt(20 * 0.9) / 20) and moved == pytest.approx(norm)
+    norm_clipped, moved_clipped = one_step(0.01)
+    assert norm_clipped == pytest.approx(norm) and moved_clipped == pytest.approx(0.01, rel=1e-4)
+    with pytest.raises(ValueError, match="max_norm must be a positive number such as 1.0"):
+        one_step(0)
+
+
+def test_train_steps_runs_on_through_epochs_and_keeps_norms_before_clipping():
+    train.set_seed(0)
+    model = models.SoftmaxRegression()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    losses, norms = train.train_steps(model, easy_batches(4), optimizer, steps=10, max_norm=1e-3)
+    assert len(losses) == len(norms) == 10  # two epochs of 4 batches and 2 of a third
+    assert min(norms) > 1e-3  # measured before they were clipped to 1e-3
+    with pytest.raises(ValueError, match="steps must be a whole number of at least 1"):
+        train.train_steps(model, easy_batches(1), optimizer, steps=0)
+
+
+def test_history_extend_appends_epochs_and_takes_a_status_that_did_not_finish():
+    history = train.History(train_loss=[1.0], val_loss=[0.9], batch_loss=[1.2, 0.8])
+    stopped = train.History(train_loss=[0.5], val_loss=[0.95], batch_loss=[0.6])
+    stopped.status = "interrupted"
+    history.extend(stopped)
+    assert history.train_loss == [1.0, 0.5] and history.batch_loss == [1.2, 0.8, 0.6]
+    assert history.status == "interrupted" and history.best_epoch == 1
+    history.extend(train.History(train_loss=[0.2], val_loss=[0.1]))
+    assert history.status == "interrupted" and history.best_epoch == 3
+    with pytest.raises(ValueError, match="no validation loss was recorded"):
+        _ = train.History(train_loss=[1.0]).best_epoch
+
+
+class LossPerEvaluation(nn.Module):
+    """Scores whose cross entropy for label 0 is `losses[k]` at the model's k-th evaluation; in
+    training, scores that teach nothing."""
+
+    def __init__(self, losses):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(10))
+        self.losses, self.evaluations = losses, 0
+
+    def forward(self, X):
+        if self.training:
+            return torch.zeros(len(X), 10) + self.weight
+        right = math.exp(-self.losses[self.evaluations])
+        self.evaluations += 1
+        p = torch.full((len(X), 10), (1 - right) / 9)
+        p[:, 0] = right
+        return p.log()
+
+
+def test_keep_best_puts_back_the_epoch_of_the_lowest_validation_loss(capsys, monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    torch.manual_seed(0)
+    batches = easy_batches(3)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=5.0)  # too large: the loss jumps around
+    history = train.fit(
+        model, batches, batches, 4, optimizer, keep_best=True, patience=2, name="lr 5"
+    )
+    best = history.best_epoch
+    assert 1 <= best <= history.epochs <= 4
+    assert best == 1 + min(range(history.epochs), key=history.val_loss.__getitem__)
+    _, loss_now = train.evaluate(model, batches)
+    assert loss_now == pytest.approx(history.val_loss[best - 1])  # the best weights are back
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("epoch  1: ") and lines[0].endswith("%  (best so far)")
+    assert "validation loss" in lines[0] and "accuracy" in lines[0]
+    if history.epochs < 4:
+        assert lines[-2] == "no improvement for 2 epochs: stopping"
+    assert lines[-1] == train.summary(history, "lr 5") + f"; the weights of epoch {best} kept"
+
+
+def test_patience_stops_after_that_many_epochs_without_a_new_best():
+    history = train.History(val_loss=[1.0, 0.5, 0.6, 0.7, 0.4])
+    assert history.best_epoch == 5
+    model = models.SoftmaxRegression()
+    batches = easy_batches(2)
+    with pytest.raises(ValueError, match="pass keep_best=True too"):
+        train.fit(model, batches, batches, patience=2, progress=False)
+    with pytest.raises(ValueError, match="patience must be a whole number of epochs"):
+        train.fit(model, batches, batches, keep_best=True, patience=0, progress=False)
+    with pytest.raises(ValueError, match="keep_best keeps the epoch .* give fit a validation"):
+        train.fit(model, batches, keep_best=True, progress=False)
+
+
+def test_on_batch_returning_false_stops_fit_as_ctrl_c_does():
+    train.set_seed(0)
+    batches = easy_batches(3)
+    calls = []
+
+    def five_batches(step):
+        calls.append(step.number)
+        return len(calls) < 5
+
+    history = train.fit(
+        models.SoftmaxRegression(), batches, batches, 4, progress=False, on_batch=five_batches
+    )
+    assert history.status == "interrupted" and history.epochs == 1 and calls == [1, 2, 3, 1, 2]
+    assert len(history.batch_loss) == 3  # the unfinished epoch's batches are not kept
+
+
+def test_reduce_lr_on_plateau_steps_on_the_validation_loss():
+    model = LossPerEvaluation([1.0, 0.5, 0.7, 0.8])
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.1, patience=0)
+    batches = [(torch.zeros(2, 1, 28, 28), torch.tensor([0, 0]))]
+    history = train.fit(model, batches, batches, 4, optimizer, scheduler=plateau, progress=False)
+    assert history.lr == pytest.approx([1.0, 1.0, 1.0, 0.1])  # epoch 3's loss rose: lowered
+    with pytest.raises(ValueError, match="give fit a validation loader and keep step_every"):
+        train.fit(model, batches, None, 1, optimizer, scheduler=plateau, progress=False)
+    with pytest.raises(ValueError, match="once an epoch, not after every batch"):
+        train.train_one_epoch(model, batches, nn.CrossEntropyLoss(), optimizer, scheduler=plateau)

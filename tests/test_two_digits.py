@@ -1,11 +1,11 @@
 """two_digits: canvas shapes, both labels right, determinism, the overlap inside the canvas,
-errors on bad sizes, the loader's label order, per-digit accuracy and keeping the best epoch."""
+errors on bad sizes, the loader's label order, and per-digit accuracy."""
 
 import pytest
 import torch
 from torch import nn
 
-from mnistlib import train, two_digits
+from mnistlib import two_digits
 
 
 def digits(n=30):
@@ -75,6 +75,19 @@ def test_loader_yields_one_label_per_digit_in_model_order():
         two_digits.TwoDigitLoader(canvas.float(), pairs)
 
 
+def test_loader_is_an_in_memory_loader_with_its_own_seed():
+    canvas, pairs = two_digits.make_two_digits(digits(), 10)
+    first, again = (
+        two_digits.TwoDigitLoader(canvas, pairs, batch_size=4, shuffle=True, seed=3)
+        for _ in range(2)
+    )
+    labels = [y for _, y in first]
+    assert all(torch.equal(a, b) for a, b in zip(labels, [y for _, y in again], strict=True))
+    assert sorted(torch.cat(labels).tolist()) == sorted(pairs.flatten().tolist())
+    with pytest.raises(ValueError, match="batch_size must be a whole number of at least 1"):
+        two_digits.TwoDigitLoader(canvas, pairs, batch_size=0)
+
+
 class Oracle(nn.Module):
     """Reads the labels back from the fake canvases: right on top, `bottom` on the bottom."""
 
@@ -96,20 +109,3 @@ def test_digit_accuracies_counts_each_position_apart():
     top, bottom = two_digits.digit_accuracies(Oracle(bottom=0), loader)
     assert top == 100.0
     assert bottom == pytest.approx(100 * (pairs[:, 1] == 0).float().mean().item())
-
-
-def test_fit_keep_best_restores_the_best_epoch(capsys):
-    torch.manual_seed(0)
-    canvas, pairs = two_digits.make_two_digits(digits(), 30)
-    loader = two_digits.TwoDigitLoader(canvas, pairs, batch_size=10)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(42 * 28, 20), nn.Unflatten(1, (2, 10)))
-    model.append(nn.Flatten(0, 1))
-    optimizer = torch.optim.SGD(model.parameters(), lr=5.0)  # too large: the loss jumps around
-    history, best = two_digits.fit_keep_best(model, loader, loader, 4, optimizer, patience=2)
-    assert 1 <= best <= history.epochs <= 4
-    assert best == 1 + min(range(history.epochs), key=history.val_loss.__getitem__)
-    _, loss_now = train.evaluate(model, loader)
-    assert loss_now == pytest.approx(history.val_loss[best - 1])  # the best weights are back
-    assert "epoch  1:" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="patience must be at least 1"):
-        two_digits.fit_keep_best(model, loader, loader, 1, optimizer, patience=0)

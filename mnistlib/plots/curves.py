@@ -1,25 +1,32 @@
-"""Line plots of training: learning curves per epoch, losses per batch, learning rates and
-gradient sizes. Every function returns the matplotlib `Figure` it drew."""
+"""Charts: learning curves per epoch, losses per batch, learning rates, perplexity along training,
+gradient sizes per layer and per time step, and accuracy against a change of the input."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
 
-from mnistlib.style import MARKERS_UP_TO, legend_outside, use_projector_style
+from mnistlib.plots.style import MARKERS_UP_TO, legend_outside
 from mnistlib.train import History, as_history
 
-if TYPE_CHECKING:
-    from mnistlib.experiments import Run
-
-use_projector_style()
 LINESTYLES = ("-", "--", ":", "-.")
 
 
-def named_runs(histories: History | Run | Mapping[str, History | Run]) -> dict[str, History]:
+def one_or_many(value, kind: type | tuple[type, ...], what: str) -> dict:
+    """{name: thing} from one thing of `kind` (named '') or a non-empty {name: thing} dict; a
+    TypeError that says what `what` is expected otherwise."""
+    if isinstance(value, kind):
+        return {"": value}
+    if isinstance(value, Mapping) and value and all(isinstance(v, kind) for v in value.values()):
+        return dict(value)
+    got = "an empty dict" if isinstance(value, Mapping) and not value else type(value).__name__
+    raise TypeError(f"expected {what} or a non-empty {{name: {what}}} dict, got {got}")
+
+
+def _named_runs(histories) -> dict[str, History]:
     """{name: History} from one History or experiments.Run (named ''), or a {name: either} dict."""
     if not isinstance(histories, Mapping):
         return {"": as_history(histories)}
@@ -28,11 +35,16 @@ def named_runs(histories: History | Run | Mapping[str, History | Run]) -> dict[s
     return {name: as_history(h) for name, h in histories.items()}
 
 
-def plot_history(histories: History | Run | Mapping[str, History | Run], title: str | None = None):
+def plot_history(histories, *, figure: Figure | None = None, title: str | None = None) -> Figure:
     """Loss and accuracy per epoch, training (solid) and validation (dashed), for one run or several
-    runs given as {name: history} (a History or an experiments.Run); one legend below the panels."""
-    runs = named_runs(histories)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    runs given as {name: history} (a History or an experiments.Run); one legend below the panels.
+    It draws on `figure` when one is given (a plain matplotlib Figure, which a widget can draw
+    outside pyplot), else on a new pyplot figure."""
+    runs = _named_runs(histories)
+    fig = figure if figure is not None else plt.figure()
+    fig.set_size_inches(11, 4.2)
+    fig.set_layout_engine("constrained")
+    ax_loss, ax_acc = fig.subplots(1, 2)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (name, h) in enumerate(runs.items()):
         style = {"color": colors[i % len(colors)]}
@@ -67,14 +79,11 @@ def moving_average(values: Sequence[float], window: int) -> list[float]:
 
 
 def plot_batch_losses(
-    histories: History | Run | Mapping[str, History | Run],
-    window: int = 50,
-    title: str | None = None,
-    log: bool = False,
-):
+    histories, *, window: int = 50, log: bool = False, title: str | None = None
+) -> Figure:
     """Training loss per iteration (mini-batch) for one run or several, smoothed by a moving
     average of `window` batches (fewer when a run is shorter); epoch ends as faint lines."""
-    runs = named_runs(histories)
+    runs = _named_runs(histories)
     fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
     for i, (name, h) in enumerate(runs.items()):
         if not h.batch_loss:
@@ -96,9 +105,9 @@ def plot_batch_losses(
     return fig
 
 
-def plot_lr(histories: History | Run | Mapping[str, History | Run], title: str | None = None):
+def plot_lr(histories, *, title: str | None = None) -> Figure:
     """The learning rate used during each epoch (log scale), for one run or several."""
-    runs = named_runs(histories)
+    runs = _named_runs(histories)
     fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
     for name, h in runs.items():
         ax.step(range(1, h.epochs + 1), h.lr, "-o", where="mid", ms=4, label=name or None)
@@ -114,19 +123,108 @@ def plot_lr(histories: History | Run | Mapping[str, History | Run], title: str |
     return fig
 
 
-def plot_gradient_norms(norms: Mapping[str, Mapping[str, float]], title: str | None = None):
-    """Gradient norm per layer (log scale) for several models given as {name: gradient_norms}."""
+def plot_perplexity(
+    histories, *, baselines: Mapping[str, float] | None = None, title: str | None = None
+) -> Figure:
+    """Validation perplexity (exp of `val_loss`, log scale) against the training step at which it
+    was measured, the end of each epoch, for one run or several; `baselines` ({name: perplexity})
+    as dashed horizontal lines."""
+    runs = _named_runs(histories)
+    fig, ax = plt.subplots(figsize=(9.5, 4.2), layout="constrained")
+    for name, h in runs.items():
+        if not h.val_loss:
+            raise ValueError(f"run {name!r} has no validation loss to take the perplexity of")
+        steps = [len(h.batch_loss) * epoch // h.epochs for epoch in range(1, h.epochs + 1)]
+        perplexity = torch.tensor(h.val_loss, dtype=torch.float64).exp().tolist()
+        ax.plot(steps, perplexity, "o-", label=name or None)
+    for i, (name, value) in enumerate((baselines or {}).items()):
+        color = f"C{i % 10}" if i else "gray"  # C0 is the first run's colour
+        ax.axhline(value, ls="--", color=color, label=f"{name} ({value:.1f})")
+    ax.set(xlabel="training step (mini-batch)", ylabel="validation perplexity (log scale)")
+    ax.set(yscale="log", title=title or "Validation perplexity along training")
+    ax.grid(alpha=0.3, which="both")
+    if ax.get_legend_handles_labels()[0]:
+        legend_outside(ax)
+    return fig
+
+
+def plot_gradient_norms(norms: Mapping, *, title: str | None = None) -> Figure:
+    """Gradient norm per layer (log scale), as `measure.gradient_norms` gives it ({layer name:
+    norm}), for one model or several given as {model name: gradient norms}."""
     if not norms:
         raise ValueError("expected {model name: {layer name: gradient norm}}, got nothing")
+    models = norms if all(isinstance(v, Mapping) for v in norms.values()) else {"": norms}
     fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
-    for i, (name, per_layer) in enumerate(norms.items()):
+    for i, (name, per_layer) in enumerate(models.items()):
         style = LINESTYLES[i // 10 % len(LINESTYLES)]
-        ax.plot(
-            range(1, len(per_layer) + 1), list(per_layer.values()), style, marker="o", label=name
-        )
+        layers = range(1, len(per_layer) + 1)
+        ax.plot(layers, list(per_layer.values()), style, marker="o", label=name or None)
     ax.set(xlabel="layer (1 = next to the input)", ylabel="gradient norm ‖∂loss/∂W‖ (log scale)")
     ax.set(yscale="log", title=title or "Size of the weight gradients, layer by layer")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    legend_outside(ax)
+    if any(models):
+        legend_outside(ax)
     ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def plot_per_step(
+    curves,
+    *,
+    ylabel: str,
+    log: bool = True,
+    xlabel: str = "time step t (row read)",
+    title: str | None = None,
+) -> Figure:
+    """One value per time step: one curve (a sequence or a 1-D tensor), or several as {name:
+    values}, on one figure."""
+    runs = one_or_many(curves, (Sequence, torch.Tensor), "one value per time step")
+    fig, ax = plt.subplots(figsize=(9.5, 4.2), layout="constrained")
+    for name, values in runs.items():
+        values = torch.as_tensor(values).tolist()
+        marker = "o" if len(values) <= 2 * MARKERS_UP_TO else None
+        ax.plot(range(1, len(values) + 1), values, marker=marker, ms=4, label=name or None)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if log:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3, which="both")
+    if any(runs):
+        legend_outside(ax)
+    return fig
+
+
+def plot_clipping(runs, *, title: str | None = None) -> Figure:
+    """Loss and gradient norm per batch, as `train.train_steps` returns them: one run given as
+    (losses, gradient norms), or several as {name: (losses, gradient norms)}."""
+    runs = one_or_many(runs, tuple, "a pair (losses, gradient norms)")
+    fig, (ax_loss, ax_norm) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    for name, (losses, norms) in runs.items():
+        ax_loss.plot(range(1, len(losses) + 1), losses, label=name or None, lw=1.2)
+        ax_norm.plot(range(1, len(norms) + 1), norms, label=name or None, lw=1.2)
+    ax_loss.set(xlabel="iteration (mini-batch)", ylabel="training loss (log scale)", yscale="log")
+    ax_loss.set_title("Loss per batch")
+    ax_norm.set(xlabel="iteration (mini-batch)", ylabel="‖gradient‖ before clipping (log)")
+    ax_norm.set(yscale="log", title="Gradient norm per batch")
+    for ax in (ax_loss, ax_norm):
+        ax.grid(alpha=0.3, which="both")
+    if any(runs):
+        fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_accuracy_against(results: Mapping, *, xlabel: str, title: str | None = None) -> Figure:
+    """Accuracy (%) against a change of the input (a shift, an angle): one model's {amount:
+    accuracy}, or one line per model given as {model name: {amount: accuracy}}."""
+    if not results:
+        raise ValueError("expected {model name: {amount: accuracy}}, got nothing")
+    models = results if all(isinstance(v, Mapping) for v in results.values()) else {"": results}
+    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    for name, points in models.items():
+        ax.plot(list(points), list(points.values()), "o-", label=name or None)
+    ax.set(xlabel=xlabel, ylabel="test accuracy (%)", title=title, ylim=(0, 100))
+    if any(models):
+        legend_outside(ax)
+    ax.grid(alpha=0.3)
     return fig

@@ -1,4 +1,5 @@
-"""One look for every figure: fonts large enough for a projector at 1024 × 768."""
+"""One look for every figure: fonts large enough for a projector at 1024 × 768, set once, when
+`mnistlib.plots` is imported."""
 
 import matplotlib.pyplot as plt
 
@@ -17,7 +18,7 @@ MARKERS_UP_TO = 20  # points per curve; longer curves are drawn as plain lines
 
 
 def use_projector_style() -> None:
-    """Set matplotlib's defaults to the series' sizes (done when mnistlib's plots are imported)."""
+    """Set matplotlib's defaults to the series' sizes."""
     plt.rcParams.update(PROJECTOR)
 
 
