@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 data: $(STAMP)
-	$(BIN)/python -m mnistlib.data
+	$(BIN)/python -m mnistlib.fetch
 
 # JupyterLab refuses to run as root (in a container, say) unless told to.
 lab: data
@@ -59,15 +59,15 @@ $(E2E_STAMP): $(STAMP)
 	touch $@
 
 # A reveal.js slide deck per notebook in build/slides/, from the committed outputs, that works
-# offline; first the slide types of every cell are set from its content (tests/e2e/).
+# offline; first the slide types of every cell are set from its content (tools/).
 slides: $(E2E_STAMP)
-	$(BIN)/python tests/e2e/slide_metadata.py $(NOTEBOOKS)
-	$(BIN)/python tests/e2e/build_slides.py $(NOTEBOOKS)
+	$(BIN)/python tools/slide_metadata.py $(NOTEBOOKS)
+	$(BIN)/python tools/build_slides.py $(NOTEBOOKS)
 
 # Every notebook run in a real JupyterLab in Chromium, then the decks; screenshots in build/e2e/.
 # It changes no committed file: the decks are built from the notebooks as they are.
 e2e: data $(E2E_STAMP)
-	$(BIN)/python tests/e2e/build_slides.py $(NOTEBOOKS)
+	$(BIN)/python tools/build_slides.py $(NOTEBOOKS)
 	$(BIN)/python tests/e2e/run_e2e.py $(NOTEBOOKS)
 
 # The series in Google Colab's runtime (colab-constraints.txt, see the README's Colab section),
@@ -78,7 +78,7 @@ colab-check: data
 	$(BIN)/python tools/colab_check.py
 
 bench: data
-	$(BIN)/python -m mnistlib.benchmark
+	$(BIN)/python tools/benchmark.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,33 +1,20 @@
-"""MNIST for the series: fetch and verify, the train/validation/test splits, quick mode for CI,
-and an in-memory batch loader that replaces `DataLoader` + `ToTensor()`.
-
-Command line: `python -m mnistlib.data [--root DIR] [--from DIR]` fetches and verifies the files.
+"""MNIST for the series: the train/validation/test splits, quick mode for CI, and an in-memory
+batch loader that replaces `DataLoader` + `ToTensor()`. `mnistlib.fetch` puts the verified files in
+place first; its command line, `python -m mnistlib.fetch`, also runs as `python -m mnistlib.data`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from mnistlib.fetch import FetchError, fetch
+from mnistlib.fetch import data_root, fetch
 
 MEAN, STD = 0.1307, 0.3081  # pixel mean and standard deviation of the training set, in [0, 1]
 SPLIT_SEED = 55
 QUICK_SIZES = {"train": 2000, "val": 500, "test": 500}  # images per split in quick mode
-
-
-def data_root() -> Path:
-    """Where MNIST lives: `MNISTLIB_DATA_ROOT`, else the checkout's `data/`, else `./data`."""
-    if os.environ.get("MNISTLIB_DATA_ROOT"):
-        return Path(os.environ["MNISTLIB_DATA_ROOT"]).expanduser()
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
-        return checkout / "data"
-    return Path.cwd() / "data"
 
 
 def is_quick() -> bool:
@@ -68,7 +55,7 @@ def load_mnist(root: str | os.PathLike | None = None, transform=None, quick: boo
     from torch.utils.data import random_split
     from torchvision import datasets, transforms
 
-    root = Path(root) if root is not None else data_root()
+    root = Path(root).expanduser() if root is not None else data_root()
     fetch(root, log=lambda msg: print(msg, file=sys.stderr))
     transform = transform if transform is not None else transforms.ToTensor()
     full_train = datasets.MNIST(root, train=True, download=False, transform=transform)
@@ -205,28 +192,7 @@ class InMemoryLoader:
             yield X, self.labels[index]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: fetch and verify the MNIST files."""
-    parser = argparse.ArgumentParser(prog="python -m mnistlib.data", description=main.__doc__)
-    parser.add_argument("--root", default=None, help="data root (default: the checkout's data/)")
-    parser.add_argument(
-        "--from",
-        dest="from_dir",
-        default=None,
-        metavar="DIR",
-        help="a folder holding the four IDX files, raw or .gz",
-    )
-    args = parser.parse_args(argv)
-    root = Path(args.root).expanduser() if args.root else data_root()
-    start = time.perf_counter()
-    try:
-        raw = fetch(root, from_dir=args.from_dir)
-    except FetchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"MNIST verified in {raw} ({time.perf_counter() - start:.2f} s)")
-    return 0
+if __name__ == "__main__":  # the command line's earlier name
+    from mnistlib.fetch.__main__ import main
 
-
-if __name__ == "__main__":
     sys.exit(main())

@@ -16,7 +16,13 @@ from mnistlib import data, train
 from mnistlib.models import count_parameters
 from mnistlib.train import History
 
-OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
 
 
 @dataclass
@@ -32,7 +38,7 @@ class Run:
 def make_optimizer(
     name: str, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0
 ) -> torch.optim.Optimizer:
-    """An optimizer by name ('sgd', 'adam' or 'adamw'); momentum applies to SGD only."""
+    """An optimizer by name ('sgd', 'adam', 'adamw', 'rmsprop' or 'adagrad'); momentum: SGD only."""
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
     if momentum and name != "sgd":
@@ -42,7 +48,7 @@ def make_optimizer(
 
 
 def run(
-    model: Callable[[], nn.Module],
+    make_model: Callable[[], nn.Module],
     train_data,
     val_data=None,
     *,
@@ -60,24 +66,24 @@ def run(
     name: str | None = None,
     keep_diverged: bool = False,
 ) -> Run:
-    """Seed, build `model()` and an in-memory loader of `train_data`, and fit; return the `Run`.
+    """Seed, build `make_model()` and an in-memory loader of `train_data`, fit; return the `Run`.
 
     `schedule(optimizer, total_batches)`, when given, returns a scheduler stepped after every batch.
     The same seed gives the same initial weights and the same batch order. A loss of NaN or inf
     raises `train.Diverged`; with `keep_diverged`, the Run is returned instead, its history (the
     epochs finished before) marked 'diverged'.
     """
-    if not callable(model) or isinstance(model, nn.Module):
+    if not callable(make_model) or isinstance(make_model, nn.Module):
         raise TypeError(
             "expected a function that builds a fresh model, such as models.MLP or "
-            f"lambda: models.MLP(30), got {type(model).__name__}; each run needs its own model"
+            f"lambda: models.MLP(30), got {type(make_model).__name__}; each run needs its own model"
         )
     epochs = train.check_epochs(epochs)
     if device is not None:
         device = train.check_device(device)
     start = time.perf_counter()
     train.set_seed(seed)
-    net = model().to(device)
+    net = make_model().to(device)
     loader = data.InMemoryLoader(
         train_data, batch_size, shuffle=True, normalize=normalize, device=device
     )

@@ -1,14 +1,16 @@
 """The side subject of notebook 06, a character-level language model: its text, the
 documentation that CPython ships in `pydoc_data.topics` (no download), with a fixed
 train/validation/test split and a character vocabulary; random windows to train on; the model's
-settings, training, held-out perplexity and sampling; and the unigram and bigram count models to
-compare against. The network itself, `CharLM`, is in `mnistlib.models`."""
+settings, training, held-out perplexity and sampling; and the n-gram count models (unigram,
+bigram and longer contexts, with add-alpha smoothing) to compare against. The network itself,
+`CharLM`, is in `mnistlib.models`."""
 
 from __future__ import annotations
 
 import math
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +21,7 @@ from mnistlib.models import CharLM
 
 SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1}  # share of each topic's lines, in this order
 UNKNOWN = "\ufffd"  # stands for any character the training text does not hold
+NGRAM_NAMES = {1: "unigram", 2: "bigram"}  # the orders with names of their own
 
 
 def load_topics() -> dict[str, str]:
@@ -91,35 +94,80 @@ def _check_ids(ids: torch.Tensor, size: int, what: str = "ids") -> None:
         raise ValueError(f"expected at least 2 {what} in [0, {size}), got {len(ids)}")
 
 
-def unigram_log_probs(ids: torch.Tensor, size: int, alpha: float = 1.0) -> torch.Tensor:
-    """log p(c) (size,) from character counts in `ids`, each count plus `alpha` (add-one)."""
-    _check_ids(ids, size)
-    counts = torch.bincount(ids, minlength=size).double() + alpha
-    return (counts / counts.sum()).log()
+def ngram_log_probs(
+    train_ids: torch.Tensor, test_ids: torch.Tensor, size: int, order: int, alpha: float = 1.0
+) -> torch.Tensor:
+    """log p of each of `test_ids[1:]` (float64) under an `order`-gram count model of `train_ids`:
+    p(c | the n−1 characters before) = (count of the n-gram + alpha) / (count of its context +
+    alpha·size). Before the first character the context is padded with a start symbol."""
+    _check_ids(train_ids, size, "training ids")
+    _check_ids(test_ids, size, "test ids")
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise ValueError(f"order must be a whole number of at least 1 (1 = unigram), got {order!r}")
+    if (size + 1) ** order >= 2**63:
+        raise ValueError(
+            f"order {order} is too long for {size} characters: its keys overflow int64"
+        )
+    if not alpha > 0:
+        raise ValueError(f"alpha must be positive, or unseen characters get probability 0: {alpha}")
 
+    def keys(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each position's (context, context + character) as one integer each, base size + 1."""
+        padded = torch.cat([ids.new_full((order - 1,), size), ids])
+        context = torch.zeros(len(ids), dtype=torch.long)
+        for back in range(order - 1, 0, -1):
+            context = context * (size + 1) + padded[order - 1 - back : len(padded) - back]
+        return context, context * (size + 1) + ids
 
-def bigram_log_probs(ids: torch.Tensor, size: int, alpha: float = 1.0) -> torch.Tensor:
-    """log p(next | previous) (size, size), row = previous character, from pair counts in
-    `ids`, each count plus `alpha` (add-one smoothing: no pair gets probability 0)."""
-    _check_ids(ids, size)
-    pairs = torch.bincount(ids[:-1] * size + ids[1:], minlength=size * size)
-    counts = pairs.reshape(size, size).double() + alpha
-    return (counts / counts.sum(dim=1, keepdim=True)).log()
+    def counts_of(table: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+        """How often each query occurs in `table`."""
+        values, counts = table.unique(return_counts=True)
+        where = torch.searchsorted(values, queries).clamp(max=len(values) - 1)
+        return torch.where(values[where] == queries, counts[where], 0).double()
+
+    train_context, train_gram = keys(train_ids)
+    test_context, test_gram = keys(test_ids)
+    numerator = counts_of(train_gram, test_gram[1:]) + alpha
+    return (numerator / (counts_of(train_context, test_context[1:]) + alpha * size)).log()
 
 
 def count_perplexities(
-    train_ids: torch.Tensor, test_ids: torch.Tensor, size: int, alpha: float = 1.0
+    train_ids: torch.Tensor,
+    test_ids: torch.Tensor,
+    size: int,
+    orders: Sequence[int] = (1, 2),
+    alpha: float | Mapping[int, float] = 1.0,
 ) -> dict[str, float]:
-    """Perplexity on `test_ids[1:]` of a uniform guess, a unigram and a bigram count model
-    fitted to `train_ids` (the same characters a language model predicts from what precedes)."""
-    _check_ids(test_ids, size, "test ids")
-    uni = unigram_log_probs(train_ids, size, alpha)
-    bi = bigram_log_probs(train_ids, size, alpha)
-    return {
-        "uniform": float(size),
-        "unigram": math.exp(-uni[test_ids[1:]].mean().item()),
-        "bigram": math.exp(-bi[test_ids[:-1], test_ids[1:]].mean().item()),
-    }
+    """Perplexity on `test_ids[1:]` of a uniform guess and of an n-gram count model of
+    `train_ids` for each n in `orders` (named 'unigram', 'bigram', then '3-gram', ...), the same
+    characters a language model predicts; `alpha` is one smoothing for all or {order: alpha}."""
+    scores = {"uniform": float(size)}
+    for order in orders:
+        smoothing = alpha[order] if isinstance(alpha, Mapping) else alpha
+        log_probs = ngram_log_probs(train_ids, test_ids, size, order, smoothing)
+        scores[NGRAM_NAMES.get(order, f"{order}-gram")] = math.exp(-log_probs.mean().item())
+    return scores
+
+
+def tune_smoothing(
+    train_ids: torch.Tensor,
+    val_ids: torch.Tensor,
+    size: int,
+    orders: Sequence[int],
+    alphas: Sequence[float],
+) -> dict[int, tuple[float, float]]:
+    """{order: (alpha, validation perplexity)}: for each order, the alpha among `alphas` whose
+    count model has the lowest perplexity on `val_ids`."""
+    if not alphas:
+        raise ValueError("expected at least one alpha to try, got none")
+    best = {}
+    for order in orders:
+        tried = {
+            a: math.exp(-ngram_log_probs(train_ids, val_ids, size, order, a).mean().item())
+            for a in alphas
+        }
+        best[order] = min(tried.items(), key=lambda item: item[1])
+    return best
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Numbers about a model, computed and drawn nowhere: its mistakes (the first failures, the
 confusion counts), its gradients (per layer for one batch, per time step for a recurrent network),
-what its layers compute (feature maps), its perplexity, and its accuracy when it sees only the
-first rows of each image. `mnistlib.plots` draws them."""
+what its layers compute (feature maps), how much of the image each position sees (the receptive
+field), its perplexity, and its accuracy when it sees only the first rows of each image.
+`mnistlib.plots` draws them."""
 
 from __future__ import annotations
 
@@ -112,6 +113,36 @@ def feature_maps(model: nn.Module, image: torch.Tensor) -> dict[str, torch.Tenso
         for hook in hooks:
             hook.remove()
     return maps
+
+
+def receptive_field(model: nn.Module) -> list[tuple[str, int, int]]:
+    """(layer, receptive field, jump) after each convolution and pooling layer of `model`, in
+    pixels of the input: the side of the square one output position sees, and the distance in the
+    input between two neighbouring output positions. Padding changes neither."""
+    kinds = {nn.Conv2d: "conv", nn.MaxPool2d: "pool", nn.AvgPool2d: "pool"}
+    size, jump, counts, fields = 1, 1, {}, []
+    for layer in model.modules():
+        kind = kinds.get(type(layer))
+        if kind is None:
+            continue
+        sides = [getattr(layer, name, 1) for name in ("kernel_size", "stride", "dilation")]
+        sides = [side if isinstance(side, tuple) else (side, side) for side in sides]
+        if any(rows != cols for rows, cols in sides):
+            raise ValueError(
+                f"expected square kernels, strides and dilations, got {layer}; "
+                "compute the rows and the columns apart for this layer"
+            )
+        kernel, stride, dilation = (rows for rows, _ in sides)
+        size += dilation * (kernel - 1) * jump
+        jump *= stride
+        counts[kind] = counts.get(kind, 0) + 1
+        fields.append((f"{kind} {counts[kind]}", size, jump))
+    if not fields:
+        raise ValueError(
+            f"expected a model with Conv2d or pooling layers, got {type(model).__name__}; "
+            "a fully connected layer sees the whole image"
+        )
+    return fields
 
 
 @torch.no_grad()

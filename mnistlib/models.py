@@ -303,15 +303,23 @@ def as_sequence(X: torch.Tensor, order: str = "rows") -> torch.Tensor:
     return seq
 
 
+def _check_steps(steps: int) -> int:
+    """`steps`, or a ValueError unless it is a whole number of time steps from 1 to 28."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 28:
+        raise ValueError(f"steps must be a whole number from 1 to 28, got {steps!r}")
+    return steps
+
+
 class DigitRNN(nn.Module):
     """A recurrent classifier: it reads the 28 rows of a digit as 28 time steps of 28 pixels and
     maps the last hidden state to 10 logits.
 
     `kind` is 'rnn' (tanh), 'lstm' or 'gru'; `hidden` the size of the hidden state; `order` which
-    way the image is read ('rows', 'columns' or 'reversed rows').
+    way the image is read ('rows', 'columns' or 'reversed rows'); `steps` how many of the 28 time
+    steps it reads, the first ones (a network that never sees the bottom rows of a digit).
     """
 
-    def __init__(self, kind: str = "rnn", hidden: int = 128, order: str = "rows"):
+    def __init__(self, kind: str = "rnn", hidden: int = 128, order: str = "rows", steps: int = 28):
         super().__init__()
         if kind not in CELLS:
             raise ValueError(f"kind must be one of {sorted(CELLS)}, got {kind!r}")
@@ -319,19 +327,17 @@ class DigitRNN(nn.Module):
             raise ValueError(f"hidden must be a whole number of at least 1, got {hidden!r}")
         if order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
-        self.kind, self.order = kind, order
+        _check_steps(steps)
+        self.kind, self.order, self.steps = kind, order, steps
         self.rnn = CELLS[kind](28, hidden, batch_first=True)
         self.head = nn.Linear(hidden, 10)
 
     def forward(self, X: torch.Tensor, steps: int | None = None) -> torch.Tensor:
-        """Logits (N, 10) after reading all 28 time steps, or only the first `steps`."""
+        """Logits (N, 10) after reading the model's first `self.steps` time steps (all 28 unless
+        it was built with fewer), or the first `steps` when given."""
         check_images(X, self.head.weight)
-        seq = as_sequence(X, self.order)
-        if steps is not None:
-            if not isinstance(steps, int) or not 1 <= steps <= 28:
-                raise ValueError(f"steps must be a whole number from 1 to 28, got {steps!r}")
-            seq = seq[:, :steps]
-        outputs, _ = self.rnn(seq)
+        steps = self.steps if steps is None else _check_steps(steps)
+        outputs, _ = self.rnn(as_sequence(X, self.order)[:, :steps])
         return self.head(outputs[:, -1])
 
     def unrolled(self, X: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -340,7 +346,7 @@ class DigitRNN(nn.Module):
         check_images(X, self.head.weight)
         seq = as_sequence(X, self.order)
         state, hidden = None, []
-        for t in range(seq.shape[1]):
+        for t in range(self.steps):
             _, state = self.rnn(seq[:, t : t + 1], state)
             hidden.append(state[0] if self.kind == "lstm" else state)
         return self.head(hidden[-1][0]), hidden

@@ -170,7 +170,11 @@ def draw(runs: Mapping[str, experiments.Run]) -> Figure:
     """Loss and accuracy against epochs for every run (`plots.plot_history`), on a Figure of its
     own outside pyplot; a run that did not finish says how it ended."""
     fig = Figure(figsize=(11, 4.2))
-    if not runs:
+    if not runs:  # the axes the curves will fill, so the panel never shows a blank picture
+        ax_loss, ax_acc = fig.subplots(1, 2)
+        ax_loss.set(xlabel="epoch", ylabel="loss", title="Loss")
+        ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+        fig.suptitle("No runs yet: choose the settings and press Train")
         return fig
     named = {
         label + ("" if r.history.status == "finished" else f" ({r.history.status})"): r

@@ -1,5 +1,6 @@
 """Answers to the homework tasks as students write them, right and wrong, for test_checks.py.
-Each builder or function is one answer; the factories make the variants of one answer."""
+Each network class, make_model or function is one answer; the functions that take settings
+make the variants of one answer."""
 
 import numpy as np
 import torch
@@ -518,8 +519,8 @@ def baseline(epochs=3, lr=0.05, val=92.0, network=None, batches=4):
 
 
 CANDIDATES = {
-    "wide MLP": {"model": lambda: models.MLP(100)},
-    "CNN, Adam": {"model": models.SmallCNN, "optimizer": "adam", "lr": 0.003, "epochs": 4},
+    "wide MLP": {"make_model": lambda: models.MLP(100)},
+    "CNN, Adam": {"make_model": models.SmallCNN, "optimizer": "adam", "lr": 0.003, "epochs": 4},
 }
 
 

@@ -45,8 +45,8 @@ def synthetic_files(tmp_path, monkeypatch):
         (folder / name).write_bytes(content)
         (folder / f"{name}.gz").write_bytes(gzip.compress(content))
     hashes = {name: hashlib.sha256(c).hexdigest() for name, c in contents.items()}
-    monkeypatch.setattr(fetch, "SHA256", hashes)
-    monkeypatch.setattr(fetch, "SIZE", {name: len(c) for name, c in contents.items()})
+    monkeypatch.setattr(fetch.files, "SHA256", hashes)
+    monkeypatch.setattr(fetch.files, "SIZE", {name: len(c) for name, c in contents.items()})
     monkeypatch.setenv("MNISTLIB_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("MNISTLIB_DATA_FROM", raising=False)
     monkeypatch.delenv("MNISTLIB_QUICK", raising=False)

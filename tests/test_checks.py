@@ -244,22 +244,24 @@ WRONG = [
     Case("7", RNNOutputInForward, "built inside forward"),
     Case("7", lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), "no nn.RNN"),
     # Task 8a: the candidates
-    Case("8a", {"a": {"model": nn.Linear}}, "at least two"),
-    Case("8a", {**CANDIDATES, "c": {"model": models.MLP(30)}}, "fresh network"),
-    Case("8a", {**CANDIDATES, "c": {"model": lambda: SHARED}}, "the same network"),
-    Case("8a", {**CANDIDATES, "c": {"model": lambda: nn.Sequential(SHARED)}}, "the same network"),
-    Case("8a", {**CANDIDATES, "c": {"model": small_mlp, "epochs": 20}}, "at most 5"),
-    Case("8a", {**CANDIDATES, "c": {"model": small_mlp, "epochs": "5"}}, "whole number"),
-    Case("8a", {**CANDIDATES, "c": {"model": small_mlp, "learning_rate": 1}}, "not settings"),
-    Case("8a", {**CANDIDATES, "c": {"model": small_mlp, "val_data": TEST}}, "same data"),
-    Case("8a", {**CANDIDATES, "c": {"model": small_mlp, "optimizer": "rmsprop"}}, "one of"),
+    Case("8a", {"a": {"make_model": nn.Linear}}, "at least two"),
+    Case("8a", {**CANDIDATES, "c": {"make_model": models.MLP(30)}}, "fresh network"),
+    Case("8a", {**CANDIDATES, "c": {"make_model": lambda: SHARED}}, "the same network"),
+    Case(
+        "8a", {**CANDIDATES, "c": {"make_model": lambda: nn.Sequential(SHARED)}}, "the same network"
+    ),
+    Case("8a", {**CANDIDATES, "c": {"make_model": small_mlp, "epochs": 20}}, "at most 5"),
+    Case("8a", {**CANDIDATES, "c": {"make_model": small_mlp, "epochs": "5"}}, "whole number"),
+    Case("8a", {**CANDIDATES, "c": {"make_model": small_mlp, "learning_rate": 1}}, "not settings"),
+    Case("8a", {**CANDIDATES, "c": {"make_model": small_mlp, "val_data": TEST}}, "same data"),
+    Case("8a", {**CANDIDATES, "c": {"make_model": small_mlp, "optimizer": "lbfgs"}}, "one of"),
     Case(
         "8a",
-        {**CANDIDATES, "c": {"model": small_mlp, "optimizer": "adam", "momentum": 0.9}},
+        {**CANDIDATES, "c": {"make_model": small_mlp, "optimizer": "adam", "momentum": 0.9}},
         "a setting of 'sgd' only",
     ),  # fmt: skip
-    Case("8a", {**CANDIDATES, "c": {"model": small_mlp, "lr": -0.1}}, "positive number"),
-    Case("8a", {**CANDIDATES, "c": {"lr": 0.1}}, "has no 'model'"),
+    Case("8a", {**CANDIDATES, "c": {"make_model": small_mlp, "lr": -0.1}}, "positive number"),
+    Case("8a", {**CANDIDATES, "c": {"lr": 0.1}}, "has no 'make_model'"),
     # Task 8b: the choice
     Case(
         "8b",
@@ -362,9 +364,9 @@ RIGHT = [
     Case(
         "8a",
         {
-            "a": {"model": models.SmallCNN},
+            "a": {"make_model": models.SmallCNN},
             "b": {
-                "model": mixed(),
+                "make_model": mixed(),
                 "lr": 0.05,
                 "momentum": 0.9,
                 "epochs": 5,
@@ -550,7 +552,7 @@ def test_a_sweep_with_a_diverged_run_is_chosen_from_as_the_solutions_do(capsys, 
     monkeypatch.undo()
     runs = experiments.compare(
         {lr: {"lr": lr} for lr in (0.01, 0.1, 1e30)},
-        model=lambda: models.MLP(20),
+        make_model=lambda: models.MLP(20),
         train_data=TRAIN,
         val_data=VAL,
         epochs=2,

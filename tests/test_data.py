@@ -56,6 +56,14 @@ def test_data_root_from_environment_expands_the_home_folder(monkeypatch, tmp_pat
     assert data.data_root() == tmp_path / "mnist-data"
 
 
+def test_load_mnist_expands_the_home_folder(synthetic_root, monkeypatch):
+    monkeypatch.setenv("HOME", str(synthetic_root.parent))
+    monkeypatch.chdir(synthetic_root.parent)
+    train, val, test = data.load_mnist(root=f"~/{synthetic_root.name}")
+    assert (len(train), len(val), len(test)) == (N_TRAIN * 8 // 10, N_TRAIN * 2 // 10, N_TEST)
+    assert not (synthetic_root.parent / "~").exists()
+
+
 def test_to_tensors_of_nested_subsets(synthetic_root):
     train, _, _ = data.load_mnist(synthetic_root)
     inner = Subset(train, [3, 1, 4])

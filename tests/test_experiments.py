@@ -111,8 +111,12 @@ def test_make_optimizer_by_name_and_bad_names():
     assert isinstance(experiments.make_optimizer("adam", params, 0.01), torch.optim.Adam)
     sgd = experiments.make_optimizer("sgd", params, 0.1, momentum=0.9)
     assert sgd.param_groups[0]["momentum"] == 0.9
-    with pytest.raises(ValueError, match="one of \\['adam', 'adamw', 'sgd'\\], got 'rmsprop'"):
-        experiments.make_optimizer("rmsprop", params, 0.1)
+    assert isinstance(experiments.make_optimizer("rmsprop", params, 0.01), torch.optim.RMSprop)
+    adagrad = experiments.make_optimizer("adagrad", params, 0.05)
+    assert isinstance(adagrad, torch.optim.Adagrad) and adagrad.param_groups[0]["lr"] == 0.05
+    expected = "one of \\['adagrad', 'adam', 'adamw', 'rmsprop', 'sgd'\\], got 'lbfgs'"
+    with pytest.raises(ValueError, match=expected):
+        experiments.make_optimizer("lbfgs", params, 0.1)
     with pytest.raises(ValueError, match="momentum is a setting of 'sgd'"):
         experiments.make_optimizer("adam", params, 0.1, momentum=0.9)
 
@@ -121,7 +125,7 @@ def test_compare_prints_a_line_per_run_and_results_tabulates_them(capsys):
     configs = {"lr 0.1": {"lr": 0.1}, "Adam": {"optimizer": "adam", "lr": 0.01}}
     runs = experiments.compare(
         configs,
-        model=models.SoftmaxRegression,
+        make_model=models.SoftmaxRegression,
         train_data=tiny_mnist(20),
         val_data=tiny_mnist(10),
         epochs=1,
@@ -147,7 +151,7 @@ def test_a_diverging_run_raises_unless_it_is_kept():
 
 def test_compare_keeps_a_diverged_run_and_goes_on(capsys):
     configs = {"blows up": {"schedule": blow_up}, "steady": {}}
-    runs = experiments.compare(configs, model=lambda: models.MLP(50), **TINY, epochs=3)
+    runs = experiments.compare(configs, make_model=lambda: models.MLP(50), **TINY, epochs=3)
     assert [r.history.status for r in runs.values()] == ["diverged", "finished"]
     assert runs["blows up"].history.epochs == 1 and runs["steady"].history.epochs == 3
     lines = capsys.readouterr().out.splitlines()
@@ -164,16 +168,16 @@ def test_ctrl_c_in_compare_keeps_the_runs_so_far_and_names_those_not_run(capsys)
     def interrupted():
         raise KeyboardInterrupt
 
-    configs = {"a": {}, "b": {"model": interrupted}, "c": {}}
-    runs = experiments.compare(configs, model=models.SoftmaxRegression, **TINY, epochs=1)
+    configs = {"a": {}, "b": {"make_model": interrupted}, "c": {}}
+    runs = experiments.compare(configs, make_model=models.SoftmaxRegression, **TINY, epochs=1)
     assert list(runs) == ["a"] and runs["a"].history.status == "finished"
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "interrupted: 1 of 3 runs kept; not run: b, c"
 
 
 def test_ctrl_c_during_a_run_of_compare_keeps_its_finished_epochs(capsys):
-    configs = {"a": {}, "b": {"model": lambda: StopsAfter(4)}, "c": {}}  # batch 2 of epoch 2
-    runs = experiments.compare(configs, model=models.SoftmaxRegression, **TINY, epochs=3)
+    configs = {"a": {}, "b": {"make_model": lambda: StopsAfter(4)}, "c": {}}  # batch 2 of epoch 2
+    runs = experiments.compare(configs, make_model=models.SoftmaxRegression, **TINY, epochs=3)
     assert list(runs) == ["a", "b"]
     assert runs["b"].history.status == "interrupted" and runs["b"].history.epochs == 1
     assert experiments.results(runs)[1]["val_acc"] == "interrupted"
@@ -198,4 +202,4 @@ def test_run_refuses_a_device_this_machine_lacks(monkeypatch):
 
 def test_compare_refuses_settings_that_are_no_dict():
     with pytest.raises(TypeError, match="run 'a': expected its settings as a dict .* got float"):
-        experiments.compare({"a": 0.1}, model=models.SoftmaxRegression)
+        experiments.compare({"a": 0.1}, make_model=models.SoftmaxRegression)

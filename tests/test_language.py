@@ -1,6 +1,7 @@
-"""language: the pydoc text and its fixed split, the vocabulary round trip, the unigram and bigram
-count models, and the language model on a tiny text: quick-mode settings, random windows, training
-that lowers the perplexity, sampling, and the perplexity of a continuation."""
+"""language: the pydoc text and its fixed split, the vocabulary round trip, the n-gram count
+models and their tuned smoothing, and the language model on a tiny text: quick-mode settings,
+random windows, training that lowers the perplexity, sampling, and the perplexity of a
+continuation."""
 
 import builtins
 import math
@@ -62,22 +63,46 @@ def test_vocabulary_errors():
 
 
 def test_count_models_by_hand():
-    ids = torch.tensor([0, 1, 0, 1, 0])  # counts 3 and 2; pairs 0→1 twice, 1→0 twice
-    uni = language.unigram_log_probs(ids, 2, alpha=0).exp()
-    torch.testing.assert_close(uni, torch.tensor([0.6, 0.4], dtype=torch.float64))
-    bi = language.bigram_log_probs(ids, 2, alpha=1).exp()
-    torch.testing.assert_close(bi, torch.tensor([[1 / 4, 3 / 4], [3 / 4, 1 / 4]]).double())
-    scores = language.count_perplexities(ids, torch.tensor([0, 1, 0]), 2)
+    train_ids = torch.tensor([0, 1, 0, 1, 0])  # counts 3 and 2; pairs 0→1 twice, 1→0 twice
+    uni = language.ngram_log_probs(train_ids, torch.tensor([0, 1, 0]), 2, order=1).exp()
+    torch.testing.assert_close(uni, torch.tensor([3 / 7, 4 / 7], dtype=torch.float64))
+    bi = language.ngram_log_probs(train_ids, torch.tensor([0, 1, 1]), 2, order=2).exp()
+    torch.testing.assert_close(bi, torch.tensor([3 / 4, 1 / 4], dtype=torch.float64))
+    # 3-grams after two start symbols S: SS→0, S0→1, 01→0 twice, 10→1; scoring 1 after "S0"
+    # gives (1 + 1) / (1 + 2), scoring 1 after "01" gives (0 + 1) / (2 + 2)
+    tri = language.ngram_log_probs(train_ids, torch.tensor([0, 1, 1]), 2, order=3).exp()
+    torch.testing.assert_close(tri, torch.tensor([2 / 3, 1 / 4], dtype=torch.float64))
+    scores = language.count_perplexities(train_ids, torch.tensor([0, 1, 0]), 2, orders=(1, 2, 3))
+    assert list(scores) == ["uniform", "unigram", "bigram", "3-gram"]
     assert scores["uniform"] == 2.0
     assert scores["bigram"] == pytest.approx(4 / 3)
     assert scores["unigram"] == pytest.approx(math.exp(-(math.log(3 / 7) + math.log(4 / 7)) / 2))
 
 
-def test_count_models_refuse_bad_ids():
+def test_smoothing_is_tuned_on_the_validation_text():
+    train_ids = torch.tensor([0, 1, 0, 1, 0])
+    seen, unseen = torch.tensor([0, 1, 0, 1]), torch.tensor([0, 0, 0, 0])
+    alphas = (1.0, 0.01)
+    best = language.tune_smoothing(train_ids, seen, 2, orders=(2,), alphas=alphas)
+    expected = language.count_perplexities(train_ids, seen, 2, orders=(2,), alpha=0.01)["bigram"]
+    assert best == {2: (0.01, pytest.approx(expected))}
+    assert language.tune_smoothing(train_ids, unseen, 2, orders=(2,), alphas=alphas)[2][0] == 1.0
+    with pytest.raises(ValueError, match="at least one alpha"):
+        language.tune_smoothing(train_ids, seen, 2, orders=(2,), alphas=())
+
+
+def test_count_models_refuse_bad_input():
+    ids = torch.tensor([0, 1, 2])
     with pytest.raises(ValueError, match="1-D integer tensor"):
-        language.unigram_log_probs(torch.rand(5), 3)
+        language.ngram_log_probs(torch.rand(5), ids, 3, order=1)
     with pytest.raises(ValueError, match="in \\[0, 3\\)"):
-        language.bigram_log_probs(torch.tensor([0, 3]), 3)
+        language.ngram_log_probs(ids, torch.tensor([0, 3]), 3, order=2)
+    with pytest.raises(ValueError, match="order must be a whole number of at least 1"):
+        language.ngram_log_probs(ids, ids, 3, order=0)
+    with pytest.raises(ValueError, match="alpha must be positive"):
+        language.ngram_log_probs(ids, ids, 3, order=2, alpha=0)
+    with pytest.raises(ValueError, match="overflow int64"):
+        language.ngram_log_probs(ids, ids, 3, order=40)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """measure: the failure scan past the first batch, confusion counts, gradient norms per layer and
-per time step worked out by hand, feature maps in layer order, accuracy on the first rows, and
-perplexity on cases worked out by hand."""
+per time step worked out by hand, feature maps in layer order, receptive fields worked out by hand,
+accuracy on the first rows, and perplexity on cases worked out by hand."""
 
 import math
 
@@ -96,6 +96,37 @@ def test_feature_maps_of_a_small_cnn_come_in_layer_order():
     assert list(maps) == ["conv 1", "relu 1", "pool 1", "conv 2", "relu 2", "pool 2"]
     assert maps["pool 1"].shape == (4, 14, 14) and maps["pool 2"].shape == (8, 7, 7)
     assert not model._forward_hooks and not model.layers[0]._forward_hooks
+
+
+def test_receptive_field_of_convnet_and_two_digit_cnn_by_hand():
+    # Each layer adds (k - 1) times the jump so far and multiplies the jump by its stride:
+    # 3 × 3 conv: 1 + 2 = 3; 2 × 2 pool: 3 + 1 = 4, jump 2; conv: 4 + 2·2 = 8; pool: 8 + 2 = 10,
+    # jump 4; a third block: 10 + 2·4 = 18, then 18 + 4 = 22, jump 8. Padding changes nothing.
+    two_blocks = [("conv 1", 3, 1), ("pool 1", 4, 2), ("conv 2", 8, 2), ("pool 2", 10, 4)]
+    assert measure.receptive_field(models.ConvNet()) == two_blocks
+    assert measure.receptive_field(models.SmallCNN((4, 8))) == two_blocks
+    three_blocks = two_blocks + [("conv 3", 18, 4), ("pool 3", 22, 8)]
+    assert measure.receptive_field(models.TwoDigitCNN()) == three_blocks
+
+
+def test_receptive_field_with_stride_and_dilation_by_hand():
+    # 5 × 5 conv at stride 2: 5, jump 2; 3 × 3 conv with dilation 2 spans 5 input positions of
+    # the previous layer, 2 apart: 5 + 2·2·2 = 13; a 3 × 3 average pool at stride 3: 13 + 2·2 = 17.
+    model = nn.Sequential(
+        nn.Conv2d(1, 1, 5, stride=2), nn.Conv2d(1, 1, 3, dilation=2), nn.AvgPool2d(3)
+    )
+    assert measure.receptive_field(model) == [
+        ("conv 1", 5, 2),
+        ("conv 2", 13, 2),
+        ("pool 1", 17, 6),
+    ]
+
+
+def test_receptive_field_rejects_models_it_cannot_measure():
+    with pytest.raises(ValueError, match="Conv2d or pooling"):
+        measure.receptive_field(models.MLP(30))
+    with pytest.raises(ValueError, match="square"):
+        measure.receptive_field(nn.Conv2d(1, 1, (3, 5)))
 
 
 def test_accuracy_first_rows_hides_the_rows_below():

@@ -1,6 +1,7 @@
 """The mistakes students make, each answered by mnistlib with a sentence that names the problem,
 before any work is done, rather than by a traceback from deep inside torch or matplotlib."""
 
+import tempfile
 from functools import partial
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from mnistlib import data, experiments, measure, models, plots, train
+from mnistlib.fetch import FetchError
 
 PACKAGE = Path(models.__file__).parent
 
@@ -66,6 +68,17 @@ def lr_next_to_an_optimizer():
 def without_gradients():
     with torch.set_grad_enabled(False):
         return fit(models.MLP(5), loader())
+
+
+def load_mnist_with_a_file_at(path: str, root: str):
+    """`data.load_mnist(root)` at home (HOME and the working folder: a new, empty one) where a file
+    named `path` is in the way."""
+    with tempfile.TemporaryDirectory() as home, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", home)
+        patch.chdir(home)
+        (Path(home) / path).parent.mkdir(parents=True, exist_ok=True)
+        (Path(home) / path).write_text("my notes")
+        return data.load_mnist(root)
 
 
 MISTAKES = {
@@ -319,7 +332,7 @@ MISTAKES = {
     ),
     "a typo in one config of a comparison": (
         lambda: experiments.compare(
-            {"a": {"lr": 0.1}, "b": {"learning_rate": 0.1}}, model=models.MLP, train_data=None
+            {"a": {"lr": 0.1}, "b": {"learning_rate": 0.1}}, make_model=models.MLP, train_data=None
         ),
         TypeError,
         "run 'b' cannot start: got an unexpected keyword argument 'learning_rate'",
@@ -328,6 +341,17 @@ MISTAKES = {
         lambda: plots.plot_history([0.5, 0.4]),
         TypeError,
         "expected a History \\(what train.fit returns\\) or an experiments.Run, got list",
+    ),
+    "a data root given with ~": (
+        lambda: load_mnist_with_a_file_at("mnist", root="~/mnist"),
+        FetchError,
+        "^/.*/mnist is a file, where a folder should be \\(the files go in /.*/mnist/MNIST/raw\\)",
+    ),
+    "a file named MNIST/raw": (
+        lambda: load_mnist_with_a_file_at("data/MNIST/raw", root="data"),
+        FetchError,
+        "^data/MNIST/raw is a file, where a folder should be\\.\n"
+        "What you can do: move or rename that file, or give another data root",
     ),
     "a confusion matrix for 12 outputs": (
         lambda: measure.confusion_matrix(nn.Sequential(nn.Flatten(), nn.Linear(784, 12)), loader()),

@@ -337,6 +337,19 @@ def test_reading_steps_changes_what_the_model_sees():
     assert not torch.allclose(model(X), model(X2))
 
 
+def test_a_model_built_to_read_k_steps_never_sees_the_rows_below():
+    torch.manual_seed(0)
+    model = models.DigitRNN("lstm", 8, steps=16)
+    X = torch.randn(2, 1, 28, 28)
+    X2 = X.clone()
+    X2[:, :, 16:] = 0
+    torch.testing.assert_close(model(X), model(X2))
+    torch.testing.assert_close(model(X), model(X, steps=16))
+    assert not torch.allclose(model(X, steps=28), model(X2, steps=28))
+    with pytest.raises(ValueError, match="steps must be a whole number from 1 to 28"):
+        models.DigitRNN("rnn", steps=29)
+
+
 @pytest.mark.parametrize(
     ("shape", "message"),
     [

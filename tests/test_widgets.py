@@ -2,7 +2,11 @@
 without a browser (runs, stopping between batches, runs kept for comparison), and the panel's
 buttons driven from Python."""
 
+import io
+
 import matplotlib.pyplot as plt
+import numpy as np
+import PIL.Image
 import pytest
 import torch
 from conftest import tiny_mnist
@@ -142,3 +146,11 @@ def test_the_stop_button_stops_a_run():
     (run,) = panel.trainer.runs.values()
     assert run.history.status == "interrupted"
     assert "interrupted" in panel.status.value
+
+
+def test_the_panel_before_any_run_shows_labelled_axes_not_a_blank_picture():
+    fig = widgets.draw({})
+    assert [ax.get_title() for ax in fig.axes] == ["Loss", "Accuracy"]
+    assert "press Train" in fig.texts[0].get_text()
+    pixels = np.asarray(PIL.Image.open(io.BytesIO(widgets.png(fig))).convert("L"))
+    assert (pixels != pixels[0, 0]).mean() > 0.01

@@ -271,7 +271,7 @@ def examine_schedule_choice(best_step_size, results: Mapping) -> list[Finding]:
 # Task 8: the challenge --------------------------------------------------------------------------
 
 RUN_SETTINGS = {
-    "model",
+    "make_model",
     "epochs",
     "batch_size",
     "optimizer",
@@ -290,28 +290,28 @@ CHALLENGE_MARGIN = 1.0  # points of validation accuracy to beat the baseline by
 BASELINE = {"epochs": 3, "lr": 0.05, "batch_size": 64, "parameters": 44_860}
 
 
-def _fresh_builds(name, builder) -> list[Finding]:
-    """A candidate's model must build a new network at every call."""
-    if isinstance(builder, nn.Module) or not callable(builder):
+def _fresh_builds(name, make_model) -> list[Finding]:
+    """A candidate's make_model must build a new network at every call."""
+    if isinstance(make_model, nn.Module) or not callable(make_model):
         return [
             wrong(
-                f"{name!r}: 'model' must build a fresh network (a class or a lambda), "
+                f"{name!r}: 'make_model' must build a fresh network (a class or a lambda), "
                 "not a network already built: each run starts from new weights"
             )
         ]
-    first, exc = attempt(builder)
-    second, exc = (first, exc) if exc else attempt(builder)
+    first, exc = attempt(make_model)
+    second, exc = (first, exc) if exc else attempt(make_model)
     if exc is not None:
         return [wrong(error_text(f"{name!r}: building its model", exc))]
     if not isinstance(first, nn.Module):
-        return [wrong(f"{name!r}: 'model' gives a {type(first).__name__}, not an nn.Module")]
+        return [wrong(f"{name!r}: 'make_model' gives a {type(first).__name__}, not an nn.Module")]
     shared = {id(p) for p in first.parameters()} & {id(p) for p in second.parameters()}
     if first is second or shared:
         return [
             wrong(
-                f"{name!r}: 'model' gives the same network (or the same weights) at every call, "
-                "so a run would start from weights another run has trained: build the network "
-                "inside the function"
+                f"{name!r}: 'make_model' gives the same network (or the same weights) at every "
+                "call, so a run would start from weights another run has trained: build the "
+                "network inside the function"
             )
         ]
     return []
@@ -339,7 +339,7 @@ def _settings(name, config: Mapping) -> list[Finding]:
 
 
 def examine_candidates(candidates) -> list[Finding]:
-    """Each candidate: settings of experiments.run, a builder of new networks, at most 5 epochs."""
+    """Each candidate: experiments.run settings, a make_model of new networks, <= 5 epochs."""
     if pending(candidates):
         return [todo("candidates is empty: add at least two ideas to compare")]
     if not isinstance(candidates, Mapping) or len(candidates) < 2:
@@ -357,9 +357,9 @@ def examine_candidates(candidates) -> list[Finding]:
             ]
         if unknown:
             return [wrong(f"{name!r}: {sorted(unknown)} are not settings of experiments.run")]
-        if "model" not in config:
-            return [wrong(f"{name!r} has no 'model': a function that builds a fresh network")]
-        found = _fresh_builds(name, config["model"]) or _settings(name, config)
+        if "make_model" not in config:
+            return [wrong(f"{name!r} has no 'make_model': a function that builds a fresh network")]
+        found = _fresh_builds(name, config["make_model"]) or _settings(name, config)
         if found:
             return found
     return [ok(f"{len(candidates)} candidates, each within {MAX_EPOCHS} epochs")]

@@ -74,16 +74,16 @@ def _images(n: int = BATCH, seed: int = 4) -> torch.Tensor:
     return torch.randn(n, 1, 28, 28, generator=g).to(train.device())
 
 
-def _build(builder: Callable, name: str) -> tuple[nn.Module | None, list[Finding]]:
+def _build(make_model: Callable, name: str) -> tuple[nn.Module | None, list[Finding]]:
     """The student's network, built by the check on the notebook's device, or what went wrong."""
-    if isinstance(builder, nn.Module):
+    if isinstance(make_model, nn.Module):
         return None, [
             wrong(
                 f"give the class (or a function) that builds {name}, not a network already "
                 "built: every run starts from a network of its own"
             )
         ]
-    model, exc = attempt(builder)
+    model, exc = attempt(make_model)
     if unfinished(exc):
         return None, [todo(f"{name} still holds `...`: fill it in")]
     if exc is not None:
@@ -269,7 +269,7 @@ class Examined(NamedTuple):
 
 
 def _examine(
-    builder: Callable,
+    make_model: Callable,
     name: str,
     call: str,
     crosstalk: Callable[[nn.Module], str],
@@ -280,7 +280,7 @@ def _examine(
     the errors, the output and the behaviour. `before(model)` and `shapes(model, output or
     exception)` add what one task knows better. Returns what ran (None when it could not run),
     and the findings, [] when all of that is right."""
-    model, findings = _build(builder, name)
+    model, findings = _build(make_model, name)
     if model is None:
         return None, findings
     findings = before(model) if before else []
@@ -402,9 +402,9 @@ def _same_pixels(given, X: torch.Tensor) -> bool:
     return torch.allclose(given.sort(1).values, X.flatten(1).sort(1).values, atol=1e-6)
 
 
-def examine_mixed_mlp(builder: Callable) -> list[Finding]:
+def examine_mixed_mlp(make_model: Callable) -> list[Finding]:
     """The tutorial's MLP, in the order forward applies it, written with modules or functions."""
-    examined, findings = _examine(builder, "MixedMLP()", "MixedMLP", _mixing)
+    examined, findings = _examine(make_model, "MixedMLP()", "MixedMLP", _mixing)
     if examined is None or findings:
         return findings
     model, X, out, calls = examined
@@ -458,9 +458,9 @@ def _has_convolution(model: nn.Module) -> list[Finding]:
     return [wrong("there is no nn.Conv2d in this network: it is not a CNN yet")]
 
 
-def examine_cnn(builder: Callable) -> list[Finding]:
+def examine_cnn(make_model: Callable) -> list[Finding]:
     """A CNN of any shape: convolutions that run, raw (B, 10) logits, every weight trained."""
-    examined, findings = _examine(builder, "my_cnn()", "my_cnn()", _mixing, _has_convolution)
+    examined, findings = _examine(make_model, "my_cnn()", "my_cnn()", _mixing, _has_convolution)
     if examined is None or findings:
         return findings
     model, X, _, calls = examined
@@ -596,10 +596,10 @@ def _rnn_shapes(model: nn.Module, result) -> list[Finding]:
     return []
 
 
-def examine_rnn(builder: Callable) -> list[Finding]:
+def examine_rnn(make_model: Callable) -> list[Finding]:
     """An RNN reading one row per step, in any order, that predicts after the last row it reads."""
     examined, findings = _examine(
-        builder, "RowRNN()", "RowRNN", _batch_axis, _has_recurrent_layer, _rnn_shapes
+        make_model, "RowRNN()", "RowRNN", _batch_axis, _has_recurrent_layer, _rnn_shapes
     )
     if examined is None or findings:
         return findings

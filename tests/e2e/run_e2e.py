@@ -40,8 +40,8 @@ from pathlib import Path
 TOP = Path(__file__).resolve().parents[2]
 SHOTS = TOP / "build" / "e2e"
 DECKS = TOP / "build" / "slides"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import slide_metadata  # noqa: E402  (this folder's own tool)
+sys.path.insert(0, str(TOP / "tools"))
+import slide_metadata  # noqa: E402  (the slide builder's, in tools/)
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",

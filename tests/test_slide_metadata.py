@@ -1,9 +1,16 @@
-"""The slide types `make slides` gives the cells (fast, no browser: collected by `make unit`)."""
+"""tools/slide_metadata.py: the slide types `make slides` gives the cells."""
 
 import copy
+import importlib.util
 import json
+from pathlib import Path
 
-import slide_metadata as sm
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = importlib.util.spec_from_file_location(
+    "slide_metadata", ROOT / "tools" / "slide_metadata.py"
+)
+sm = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(sm)
 
 
 def md(text: str) -> dict:

@@ -1,6 +1,6 @@
 """Write a reveal.js slide deck per notebook into build/slides/, with the committed outputs.
 
-    python tests/e2e/build_slides.py notebooks/*.ipynb
+    python tools/build_slides.py notebooks/*.ipynb
 
 The decks work offline once built: `jupyter nbconvert --to slides` points by default to reveal.js,
 require.js, jQuery, MathJax and the widget renderer on CDNs, so this script fetches pinned copies of
@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-TOP = Path(__file__).resolve().parents[2]
+TOP = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 OUT = TOP / "build" / "slides"
 

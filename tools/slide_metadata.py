@@ -1,7 +1,7 @@
 """Set every cell's slide type from the cell's content, so each notebook presents as a slide deck.
 
-    python tests/e2e/slide_metadata.py notebooks/*.ipynb          # write (only what changed)
-    python tests/e2e/slide_metadata.py --check notebooks/*.ipynb  # exit 1 if a notebook is stale
+    python tools/slide_metadata.py notebooks/*.ipynb          # write (only what changed)
+    python tools/slide_metadata.py --check notebooks/*.ipynb  # exit 1 if a notebook is stale
 
 The rules (reveal.js via `jupyter nbconvert --to slides`, and RISE, read `metadata.slideshow`):
 - a markdown cell with the title (`# `) or a section heading (`## `) starts a new slide;

