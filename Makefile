@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 E2E_STAMP := $(VENV)/.installed-e2e
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: setup data lab test lint unit nbval book bench clean e2e slides colab-check
+.PHONY: setup data lab test lint unit numbers nbval book bench clean e2e slides colab-check
 
 setup: $(STAMP)
 
@@ -24,7 +24,7 @@ data: $(STAMP)
 lab: data
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: lint unit nbval
+test: lint unit numbers nbval
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,6 +34,10 @@ lint: $(STAMP)
 # thread per core makes small tensor operations wait on each other and run many times slower.
 unit: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 -W error tests
+
+# Every result a markdown cell states (a percentage, a time, a loss) is printed by a cell above it.
+numbers: $(STAMP)
+	$(BIN)/python tools/check_numbers.py $(NOTEBOOKS)
 
 nbval: data
 	MNISTLIB_QUICK=1 OMP_NUM_THREADS=1 $(BIN)/pytest --nbval-lax --nbval-current-env \
