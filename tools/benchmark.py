@@ -111,25 +111,36 @@ def interleaved(baseline: tuple, candidate: tuple, repeats: int) -> list[tuple[f
     return [(epoch_seconds(*baseline), epoch_seconds(*candidate)) for _ in range(repeats)]
 
 
-def print_rows(rows: dict, repeats: int, titles: tuple[str, str]) -> None:
-    """Time each {name: (baseline, candidate)} row and print its medians and speed-up."""
+def print_pair_table(rows: dict, titles: tuple[str, str], ratio_name: str, measure, ratio) -> None:
+    """Time each row's (first, second) seconds with `measure(row)` and print, a line per row as
+    soon as it is timed, their medians and the median and range of `ratio(first, second)`."""
     header = (
-        f"{'model':<18} {titles[0]:>20} {titles[1]:>15} "
-        f"{'speed-up: median':>17} {'(lowest-highest)':>17}"
+        f"{'model':<20} {titles[0]:>20} {titles[1]:>15} "
+        f"{ratio_name + ': median':>18} {'(lowest-highest)':>17}"
     )
     print(header)
     print("-" * len(header))
-    for name, (baseline, candidate) in rows.items():
-        pairs = interleaved(baseline, candidate, repeats)
-        slow = statistics.median(s for s, _ in pairs)
-        fast = statistics.median(f for _, f in pairs)
-        ratios = [s / f for s, f in pairs]
+    for name, row in rows.items():
+        pairs = measure(row)
+        ratios = [ratio(first, second) for first, second in pairs]
         spread = f"({min(ratios):.1f}-{max(ratios):.1f})"
         print(
-            f"{name:<18} {slow:>18.2f} s {fast:>13.2f} s "
-            f"{statistics.median(ratios):>16.1f}× {spread:>17}",
+            f"{name:<20} {statistics.median(f for f, _ in pairs):>18.2f} s "
+            f"{statistics.median(s for _, s in pairs):>13.2f} s "
+            f"{statistics.median(ratios):>17.1f}× {spread:>17}",
             flush=True,
         )
+
+
+def print_rows(rows: dict, repeats: int, titles: tuple[str, str]) -> None:
+    """Time each {name: (baseline, candidate)} row, taking turns; print medians and speed-up."""
+    print_pair_table(
+        rows,
+        titles,
+        "speed-up",
+        lambda row: interleaved(*row, repeats),
+        lambda slow, fast: slow / fast,
+    )
 
 
 @contextlib.contextmanager
@@ -173,22 +184,13 @@ def shared_rows(train_ds, convnet_batches: int = CONVNET_BATCHES) -> dict:
 
 def print_shared(rows: dict, repeats: int, busy: int = 2) -> None:
     """Time each {name: (make_model, loader)} row alone and loaded; print medians and slow-down."""
-    header = (
-        f"{'model':<20} {'alone':>9} {f'beside {busy} busy':>15} "
-        f"{'slow-down: median':>18} {'(lowest-highest)':>17}"
+    print_pair_table(
+        rows,
+        ("alone", f"beside {busy} busy"),
+        "slow-down",
+        lambda row: quiet_and_loaded(*row, repeats, busy),
+        lambda quiet, loaded: loaded / quiet,
     )
-    print(header)
-    print("-" * len(header))
-    for name, (make_model, loader) in rows.items():
-        pairs = quiet_and_loaded(make_model, loader, repeats, busy)
-        ratios = [loaded / quiet for quiet, loaded in pairs]
-        spread = f"({min(ratios):.1f}-{max(ratios):.1f})"
-        print(
-            f"{name:<20} {statistics.median(q for q, _ in pairs):>7.2f} s "
-            f"{statistics.median(lo for _, lo in pairs):>13.2f} s "
-            f"{statistics.median(ratios):>17.1f}× {spread:>17}",
-            flush=True,
-        )
 
 
 def wait_setting() -> str:
