@@ -1,4 +1,5 @@
-"""Write a reveal.js slide deck per notebook into build/slides/, with the committed outputs.
+"""Write a reveal.js slide deck per notebook into build/slides/, and an HTML page per notebook into
+build/pages/, with the committed outputs.
 
     python tools/build_slides.py notebooks/*.ipynb
 
@@ -7,6 +8,8 @@ require.js, jQuery, MathJax and the widget renderer on CDNs, so this script fetc
 those five npm packages once (`npm pack`, into build/slides/vendor/) and points the decks at them
 with relative addresses. Open build/slides/NN_name.slides.html straight from disk (file://), or
 copy the whole build/slides/ folder to the presenting machine. Images in the markdown are embedded.
+Decks and pages give every figure the alt text its output carries (offline.html.j2); the browser
+test audits the pages for accessibility.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 OUT = TOP / "build" / "slides"
+PAGES = TOP / "build" / "pages"
 
 # npm package -> (version, folder under vendor/). reveal.js 4 is the major version nbconvert's
 # template is written for; html-manager 1.x renders the widget state of ipywidgets 8.
@@ -47,17 +52,18 @@ OPTIONS = {
 }
 
 
-def fetch_vendor(vendor: Path) -> None:
-    """Put the pinned npm packages in `vendor/` unless the same versions are there already."""
+def fetch_vendor(vendor: Path, packages: dict[str, tuple[str, str]] = VENDOR) -> None:
+    """Put the pinned npm `packages` ({name: (version, folder)}) in `vendor/` unless the same
+    versions are there already."""
     stamp = vendor / "versions.json"
-    wanted = {name: version for name, (version, _) in VENDOR.items()}
+    wanted = {name: version for name, (version, _) in packages.items()}
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
         return
     npm = shutil.which("npm")
     if npm is None:
         sys.exit(
-            "make slides: npm (Node.js) is needed once, to fetch reveal.js and MathJax for "
-            "offline decks; install Node.js (https://nodejs.org, or `apt-get install npm`)"
+            f"npm (Node.js) is needed once, to fetch {', '.join(packages)}; install Node.js "
+            "(https://nodejs.org, or `apt-get install npm`)"
         )
     shutil.rmtree(vendor, ignore_errors=True)
     vendor.mkdir(parents=True)
@@ -67,31 +73,36 @@ def fetch_vendor(vendor: Path) -> None:
         names = subprocess.run(
             [npm, "pack", "--silent", *specs], cwd=tmp, check=True, capture_output=True, text=True
         ).stdout.split()
-        for tarball, (_, folder) in zip(names, VENDOR.values(), strict=True):
+        for tarball, (_, folder) in zip(names, packages.values(), strict=True):
             with tarfile.open(Path(tmp) / tarball) as archive:
                 archive.extractall(tmp, filter="data")
             shutil.move(Path(tmp) / "package", vendor / folder)
     # Not used by a deck: MathJax's unminified sources and tests, source maps (a third of the size).
     for unused in [vendor / "mathjax" / "unpacked", vendor / "mathjax" / "test"]:
-        shutil.rmtree(unused)
+        shutil.rmtree(unused, ignore_errors=True)  # in the package extracted just above
     for source_map in vendor.rglob("*.map"):
         source_map.unlink()
     stamp.write_text(json.dumps(wanted, indent=1) + "\n")
 
 
-def build(notebooks: list[Path], out: Path = OUT) -> list[Path]:
-    """Convert `notebooks` to decks in `out`; return the decks' paths."""
-    fetch_vendor(out / "vendor")
-    options = [f"--SlidesExporter.{key}={value}" for key, value in OPTIONS.items()]
+def convert(notebooks: list[Path], to: str, out: Path, options: Sequence[str] = ()) -> None:
+    """Run nbconvert `--to` html or slides on `notebooks` with the offline template, into `out`."""
     subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "slides", "--log-level=WARN",
-         f"--template-file={HERE / 'offline_slides.html.j2'}", f"--output-dir={out}",
+        [sys.executable, "-m", "nbconvert", "--to", to, "--log-level=WARN",
+         f"--template-file={HERE / 'offline.html.j2'}", f"--output-dir={out}",
          *options, *map(str, notebooks)],
         check=True,
     )  # fmt: skip
+
+
+def build(notebooks: list[Path], out: Path = OUT, pages: Path = PAGES) -> list[Path]:
+    """Convert `notebooks` to decks in `out` and to pages in `pages`; return the decks' paths."""
+    fetch_vendor(out / "vendor")
+    convert(notebooks, "slides", out, [f"--SlidesExporter.{k}={v}" for k, v in OPTIONS.items()])
+    convert(notebooks, "html", pages, ["--HTMLExporter.embed_images=True"])
     decks = [out / f"{nb.stem}.slides.html" for nb in notebooks]
-    for deck in decks:
-        print(f"wrote {deck.relative_to(TOP) if deck.is_relative_to(TOP) else deck}")
+    for path in [*decks, pages]:
+        print(f"wrote {path.relative_to(TOP) if path.is_relative_to(TOP) else path}")
     return decks
 
 

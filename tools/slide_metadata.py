@@ -6,30 +6,38 @@
 The rules (reveal.js via `jupyter nbconvert --to slides`, and RISE, read `metadata.slideshow`):
 - a markdown cell with the title (`# `) or a section heading (`## `) starts a new slide;
 - one with a `### ` heading starts a sub-slide (reveal.js: one step down);
-- inside a long section, a markdown cell starts a sub-slide once the current (sub)slide is full;
+- any other cell starts a sub-slide when it would not fit below what the current (sub)slide
+  holds, or when it shows a figure and the current one already has one: one figure per slide;
 - the Colab install cell (the code cell that mentions `google.colab`) is skipped;
 - every other cell continues the current slide ("-").
 
-The slide types follow from the cells' sources only (not from their outputs), so the result is the
-same before and after `make book`, and running it twice changes nothing. It touches nothing but
-`metadata.slideshow`, and writes a notebook in the layout Jupyter itself writes, only if a slide
-type changed. Standard library only: it runs without mnistlib.
+Whether a cell fits is worked out in pixels of the deck (build_slides.py: 1200 × 800, shown
+scaled on a 1024 × 768 screen), from its source and its saved outputs (a figure's own height, the
+lines of text printed), with sizes measured on the decks; the browser test measures the real
+slides. So it runs after `make book`, which calls it, and running it twice changes nothing. It
+touches nothing but `metadata.slideshow`, and writes a notebook in the layout Jupyter itself
+writes, only if a slide type changed. Standard library only: it runs without mnistlib.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import struct
 import sys
 from pathlib import Path
 
-# About what one 960 × 700 reveal.js slide holds at the deck's font size, in lines of text.
-SLIDE_LINES = 24
-# A code cell's output is not known from its source: a cell that draws is counted as a figure.
-FIGURE_LINES = 14
-TEXT_OUTPUT_LINES = 3
-DRAWS = ("plt.", "plots.", "fig", "show", "widgets.", "display(", "imshow", "plot(")
-WRAP = 100  # characters per line of markdown on a slide
+# Pixels of a deck's slide, with a margin for the errors of the estimate below (about 60 px at
+# most for nine cells in ten, measured against the rendered decks).
+SLIDE_HEIGHT = 800 - 60
+# Pixels, fitted on the rendered decks of the series: a markdown cell takes MD_LINE per line of
+# MD_WRAP characters, MD_PARAGRAPH per paragraph and MD_HEADING per heading; a code cell CODE_CELL,
+# CODE_LINE per line of source and per line of text output, OUTPUT per output, and its figures
+# their own height, at most FIGURE_MAX (the deck's style shrinks taller ones to that height).
+MD_WRAP, MD_LINE, MD_PARAGRAPH, MD_HEADING = 90, 16, 33, 18
+CODE_CELL, CODE_LINE, OUTPUT = 38, 23, 22
+FIGURE_MAX = 420
 
 
 def source_of(cell: dict) -> str:
@@ -56,32 +64,61 @@ def is_colab_install(cell: dict) -> bool:
     return cell.get("cell_type") == "code" and "google.colab" in source_of(cell)
 
 
+def figure_heights(cell: dict) -> list[int]:
+    """The heights in pixels of the PNG figures among a code cell's outputs, as the deck shows
+    them."""
+    heights = []
+    for output in cell.get("outputs", []):
+        png = output.get("data", {}).get("image/png")
+        if png:
+            header = base64.b64decode("".join(png)[:32])  # the IHDR chunk: width, then height
+            heights.append(min(struct.unpack(">I", header[20:24])[0], FIGURE_MAX))
+    return heights
+
+
+def text_lines(output: dict) -> int:
+    """Lines of text an output prints (a figure's text stand-in not counted)."""
+    if "image/png" in output.get("data", {}):
+        return 0
+    text = output.get("text") or output.get("data", {}).get("text/plain", "")
+    return len(("".join(text) if isinstance(text, list) else text).splitlines())
+
+
 def height(cell: dict) -> int:
-    """Lines a cell takes on a slide, estimated from its source."""
-    text = source_of(cell)
-    lines = text.splitlines() or [""]
+    """Pixels a cell takes on a slide, estimated from its source and its saved outputs."""
+    lines = source_of(cell).splitlines() or [""]
     if cell.get("cell_type") == "markdown":
-        return sum(1 + len(line) // WRAP for line in lines)
-    drawn = any(word in text for word in DRAWS)
-    return len(lines) + (FIGURE_LINES if drawn else TEXT_OUTPUT_LINES)
+        wrapped = sum(1 + len(line) // MD_WRAP for line in lines if line.strip())
+        paragraphs = source_of(cell).strip().count("\n\n") + 1
+        headings = sum(line.startswith("#") for line in lines)
+        return MD_LINE * wrapped + MD_PARAGRAPH * paragraphs + MD_HEADING * headings
+    outputs = cell.get("outputs", [])
+    printed = sum(text_lines(o) for o in outputs)
+    return (
+        CODE_CELL + CODE_LINE * (len(lines) + printed) + OUTPUT * len(outputs)
+        + sum(figure_heights(cell))
+    )  # fmt: skip
 
 
 def slide_types(cells: list[dict]) -> list[str]:
     """The slide type of every cell, from the rules in this module's docstring."""
-    types, filled = [], 0
+    types, filled, figure = [], 0, False
     for cell in cells:
         level = heading_level(cell)
         if is_colab_install(cell):
             types.append("skip")
             continue
+        draws = bool(figure_heights(cell))
         if level in (1, 2):
             kind = "slide"
-        elif level == 3 or (cell.get("cell_type") == "markdown" and filled >= SLIDE_LINES):
+        elif level == 3 or (filled and (filled + height(cell) > SLIDE_HEIGHT or draws and figure)):
             kind = "subslide"
         else:
             kind = "-"
-        filled = 0 if kind in ("slide", "subslide") else filled
+        if kind != "-":
+            filled, figure = 0, False
         filled += height(cell)
+        figure = figure or draws
         types.append(kind)
     return types
 

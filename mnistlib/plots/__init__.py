@@ -1,9 +1,10 @@
 """Every figure of the series, behind one door: `plots.show_*` draw pictures (digits, weights,
 filters, feature maps, canvases, diagrams), `plots.plot_*` draw charts against an epoch, a step, a
 layer or an amount. Each returns its matplotlib Figure; the data come first, the options are
-keyword-only, and an optional `title` comes last. Importing this package sets the series' figure
-style once."""
+keyword-only, and an optional `title` comes last; each says what it drew in its alt text, which
+Jupyter saves with the picture. Importing this package sets the series' figure style once."""
 
+from mnistlib.plots.alt_text import add_alt_text_to_outputs, alt_text, set_alt_text
 from mnistlib.plots.curves import (
     plot_accuracy_against,
     plot_batch_losses,
@@ -31,6 +32,7 @@ from mnistlib.plots.images import (
 from mnistlib.plots.style import legend_outside, use_projector_style
 
 __all__ = [
+    "alt_text",
     "legend_outside",
     "plot_accuracy_against",
     "plot_batch_losses",
@@ -51,7 +53,9 @@ __all__ = [
     "show_padding",
     "show_reading",
     "show_unrolled",
+    "set_alt_text",
     "show_weights",
 ]
 
 use_projector_style()
+add_alt_text_to_outputs()

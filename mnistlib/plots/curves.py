@@ -3,12 +3,14 @@ gradient sizes per layer and per time step, and accuracy against a change of the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from mnistlib.plots.alt_text import listing, set_alt_text
 from mnistlib.plots.style import MARKERS_UP_TO, legend_outside
 from mnistlib.train import History, as_history
 
@@ -66,6 +68,18 @@ def plot_history(histories, *, figure: Figure | None = None, title: str | None =
     fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     if title:
         fig.suptitle(title)
+    ends = [
+        f"{name or 'the model'} {h.train_acc[-1]:.1f}% on training"
+        + (f" and {h.val_acc[-1]:.1f}% on validation" if h.val_acc else "")
+        for name, h in runs.items()
+        if h.train_acc
+    ]
+    set_alt_text(
+        fig,
+        f"Two line charts against the epoch (1 to {max(h.epochs for h in runs.values())}): the "
+        "loss on the left, the accuracy on the right, training as solid lines and validation as "
+        f"dashed ones. Accuracy at the last epoch: {listing(ends) if ends else 'none recorded'}.",
+    )
     return fig
 
 
@@ -85,11 +99,13 @@ def plot_batch_losses(
     average of `window` batches (fewer when a run is shorter); epoch ends as faint lines."""
     runs = _named_runs(histories)
     fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+    ends = []  # the smoothed loss at the start and at the end of each run
     for i, (name, h) in enumerate(runs.items()):
         if not h.batch_loss:
             raise ValueError(f"run {name!r} recorded no batch losses; was it trained with fit?")
         w = min(window, len(h.batch_loss))
         smooth = moving_average(h.batch_loss, w)
+        ends.append(f"{name or 'the run'} from {smooth[0]:.3g} to {smooth[-1]:.3g}")
         style = LINESTYLES[i // 10 % len(LINESTYLES)]
         ax.plot(range(w, len(h.batch_loss) + 1), smooth, style, label=name or None)
     first = next(iter(runs.values()))
@@ -102,6 +118,12 @@ def plot_batch_losses(
     if any(runs):
         legend_outside(ax)
     ax.grid(alpha=0.3)
+    set_alt_text(
+        fig,
+        f"A line chart of the training loss per mini-batch{' on a log scale' if log else ''}, "
+        f"smoothed over {window} batches, against the iteration; faint vertical lines mark the "
+        f"epochs. The loss goes {listing(ends)}.",
+    )
     return fig
 
 
@@ -120,6 +142,13 @@ def plot_lr(histories, *, title: str | None = None) -> Figure:
     if any(runs):
         legend_outside(ax)
     ax.grid(alpha=0.3)
+    schedules = [
+        f"{name or 'the run'} from {h.lr[0]:g} to {h.lr[-1]:g}" for name, h in runs.items()
+    ]
+    set_alt_text(
+        fig,
+        f"A step chart of the learning rate per epoch, on a log scale: {listing(schedules)}.",
+    )
     return fig
 
 
@@ -145,6 +174,15 @@ def plot_perplexity(
     ax.grid(alpha=0.3, which="both")
     if ax.get_legend_handles_labels()[0]:
         legend_outside(ax)
+    ends = [
+        f"{name or 'the model'} ends at {math.exp(h.val_loss[-1]):.3g}" for name, h in runs.items()
+    ]
+    lines = [f"{name} at {value:.3g}" for name, value in (baselines or {}).items()]
+    set_alt_text(
+        fig,
+        "A line chart of the validation perplexity, on a log scale, against the training step: "
+        f"{listing(ends)}." + (f" Dashed lines mark {listing(lines)}." if lines else ""),
+    )
     return fig
 
 
@@ -165,6 +203,14 @@ def plot_gradient_norms(norms: Mapping, *, title: str | None = None) -> Figure:
     if any(models):
         legend_outside(ax)
     ax.grid(alpha=0.3, which="both")
+    ends = [
+        f"{name or 'the model'} from {values[0]:.2g} at layer 1 to {values[-1]:.2g} at layer "
+        f"{len(values)}"
+        for name, values in ((n, list(v.values())) for n, v in models.items())
+    ]
+    set_alt_text(
+        fig, f"A line chart of the gradient norm per layer, on a log scale: {listing(ends)}."
+    )
     return fig
 
 
@@ -190,6 +236,12 @@ def plot_per_step(
     ax.grid(alpha=0.3, which="both")
     if any(runs):
         legend_outside(ax)
+    ends = [
+        f"{name or 'the curve'} from {values[0]:.3g} to {values[-1]:.3g}"
+        for name, values in ((n, torch.as_tensor(v).tolist()) for n, v in runs.items())
+    ]
+    scale = " on a log scale" if log else ""
+    set_alt_text(fig, f"A line chart of {ylabel}{scale} against {xlabel}: {listing(ends)}.")
     return fig
 
 
@@ -211,6 +263,16 @@ def plot_clipping(runs, *, title: str | None = None) -> Figure:
         fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     if title:
         fig.suptitle(title)
+    ends = [
+        f"{name or 'the run'} ends at a loss of {float(losses[-1]):.3g}, its largest gradient norm "
+        f"{max(map(float, norms)):.3g}"
+        for name, (losses, norms) in runs.items()
+    ]
+    set_alt_text(
+        fig,
+        "Two line charts against the iteration, on log scales: the training loss per batch on the "
+        f"left, the gradient norm before clipping on the right. {listing(ends)}.",
+    )
     return fig
 
 
@@ -227,4 +289,10 @@ def plot_accuracy_against(results: Mapping, *, xlabel: str, title: str | None = 
     if any(models):
         legend_outside(ax)
     ax.grid(alpha=0.3)
+    ends = [
+        f"{name or 'the model'} {points[low]:.1f}% at {low:g} and {points[high]:.1f}% at {high:g}"
+        for name, points in models.items()
+        for low, high in [(min(points), max(points))]
+    ]
+    set_alt_text(fig, f"A line chart of the test accuracy against {xlabel}: {listing(ends)}.")
     return fig

@@ -16,9 +16,11 @@ from torch import nn
 
 from mnistlib import measure
 from mnistlib.models import output_size
+from mnistlib.plots.alt_text import listing, set_alt_text
 from mnistlib.plots.curves import one_or_many
+from mnistlib.plots.style import BLUE, VERMILLION
 
-RIGHT, WRONG = "tab:green", "tab:red"
+RIGHT, WRONG = BLUE, VERMILLION  # told apart with every common kind of colour-blindness
 MAX_WIDTH = 11  # inches: the widest figure that stays legible on a 1024 × 768 projector
 MAX_IMAGES = 200  # one axes per image: more would take minutes to draw and be unreadable
 
@@ -77,7 +79,24 @@ def show_digits(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return set_alt_text(fig, _reading_of(len(images), "handwritten digits", labels, preds))
+
+
+def _reading_of(n: int, what: str, labels, preds) -> str:
+    """Alt text of a grid of `n` images of `what`: their labels, or which predictions are wrong."""
+    if labels is None:
+        return f"{n} {what} in a grid."
+    true = [" ".join(map(str, torch.as_tensor(t).flatten().tolist())) for t in labels[:n]]
+    if preds is None:
+        return f"{n} {what} in a grid, labelled {listing(true, most=16)}."
+    guess = [" ".join(map(str, torch.as_tensor(p).flatten().tolist())) for p in preds[:n]]
+    wrong = [f"{t} read as {g}" for g, t in zip(guess, true, strict=True) if g != t]
+    summary = f"{n - len(wrong)} read right, {len(wrong)} wrong"
+    return (
+        f"{n} {what} in a grid, each titled with the prediction and the true label in brackets: "
+        + summary
+        + (f" ({listing(wrong)})." if wrong else ".")
+    )
 
 
 def show_failures(
@@ -132,7 +151,21 @@ def plot_confusion_matrix(
         )
     if title:
         fig.suptitle(title)
-    return fig
+    summaries = []
+    for name, c in counts.items():
+        mistakes = c.masked_fill(~off_diagonal, 0).flatten()
+        top = [(int(v), int(i)) for v, i in zip(*mistakes.topk(3), strict=True) if v > 0]
+        common = listing([f"a {i // 10} read as {i % 10} ({v} images)" for v, i in top])
+        accuracy = 100 * c.diag().sum() / c.sum()
+        summaries.append(
+            f"{name or 'the model'}: accuracy {accuracy:.2f}%"
+            + (f", most frequent mistakes {common}" if top else ", no mistakes")
+        )
+    return set_alt_text(
+        fig,
+        "Confusion matrix as a heat map, true digit by row and predicted digit by column, the "
+        f"diagonal hidden so that the mistakes stand out; {'; '.join(summaries)}.",
+    )
 
 
 def show_weights(
@@ -170,7 +203,11 @@ def show_weights(
         image, ax=axes, shrink=0.8, extend="both", label="weight per pixel (red +, blue −)"
     )
     fig.suptitle(title or "Weights as images: red pixels push the output up, blue pull it down")
-    return fig
+    return set_alt_text(
+        fig,
+        f"{n} images of 28 × 28 weights, one for each of {listing(titles)}: red where the weight "
+        f"is positive, blue where it is negative, on a scale from -{limit:.2g} to {limit:.2g}.",
+    )
 
 
 def show_filters(weight: torch.Tensor, *, ncols: int = 8, title: str | None = None) -> Figure:
@@ -186,7 +223,12 @@ def show_filters(weight: torch.Tensor, *, ncols: int = 8, title: str | None = No
         ax.set_title(f"filter {i}", fontsize=10)
     fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
     fig.suptitle(title or f"The {len(weight)} filters of the first layer")
-    return fig
+    k = f"{weight.shape[2]} × {weight.shape[3]}"
+    return set_alt_text(
+        fig,
+        f"The {len(weight)} filters of the first convolution layer as {k} images: red for "
+        f"positive weights and blue for negative ones, up to {limit:.2g} either way.",
+    )
 
 
 def show_feature_maps(
@@ -209,7 +251,14 @@ def show_feature_maps(
         ax.set_title(f"channel {c}", fontsize=10)
     fig.suptitle(title or "Feature maps of one digit, layer by layer (dark = strong response)")
     fig.tight_layout()
-    return fig
+    layers = [
+        f"{name}, {len(m)} channels of {m.shape[1]} × {m.shape[2]}" for name, m in maps.items()
+    ]
+    return set_alt_text(
+        fig,
+        f"Feature maps of one digit, one row per layer ({listing(layers)}), the first {ncols} "
+        "channels of each as images, dark where the response is strong.",
+    )
 
 
 def show_matrices(
@@ -219,6 +268,7 @@ def show_matrices(
     {name: matrix}."""
     panels = one_or_many(matrices, torch.Tensor, "a 2-D tensor")
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.4), squeeze=False)
+    texts = []  # each matrix in words, for the alt text
     for ax, (name, m) in zip(axes.flat, panels.items(), strict=True):
         m = _as_cpu(m, torch.float32)
         if m.ndim != 2 or m.numel() > 100:
@@ -229,10 +279,12 @@ def show_matrices(
                 ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=12)
         size = f"{m.shape[0]} × {m.shape[1]}"
         ax.set(title=f"{name} ({size})" if name else size, xticks=[], yticks=[])
+        rows = "; ".join(" ".join(f"{v:g}" for v in row) for row in m.tolist())
+        texts.append(f"{name or 'a matrix'}, {size}, rows {rows}")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return set_alt_text(fig, f"Small matrices with their numbers written in: {listing(texts)}.")
 
 
 def show_maps(
@@ -242,6 +294,7 @@ def show_maps(
     diverging around 0 when it has negative values (red +, blue −), dark for ink otherwise."""
     panels = one_or_many(maps, torch.Tensor, "a 2-D tensor")
     fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.9), squeeze=False)
+    texts = []  # each image in words, for the alt text
     for ax, (name, m) in zip(axes.flat, panels.items(), strict=True):
         m = _as_cpu(m, torch.float32)
         limit = float(m.abs().max()) or 1.0
@@ -250,10 +303,13 @@ def show_maps(
         image = ax.imshow(m.numpy(), cmap=cmap, vmin=low, vmax=limit)
         ax.set(title=name, xticks=[], yticks=[])
         fig.colorbar(image, ax=ax, shrink=0.75)
+        scale = "red above 0, blue below" if signed else "dark where the value is high"
+        texts.append(f"{name or 'an image'} ({m.shape[0]} × {m.shape[1]}, {scale})")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    lead = f"{len(panels)} images side by side: " if len(texts) > 1 else "An image: "
+    return set_alt_text(fig, lead + listing(texts) + ".")
 
 
 def show_padding(
@@ -270,7 +326,7 @@ def show_padding(
         side, out = n + 2 * padding, output_size(n, kernel, padding, stride)
         ax.add_patch(Rectangle((-0.5, -0.5), side, side, fc="white", ec="gray", hatch="//"))
         ax.add_patch(Rectangle((padding - 0.5, padding - 0.5), n, n, fc="#b3cde3", ec="gray"))
-        ax.add_patch(Rectangle((-0.5, -0.5), kernel, kernel, fill=False, ec="tab:red", lw=3))
+        ax.add_patch(Rectangle((-0.5, -0.5), kernel, kernel, fill=False, ec=VERMILLION, lw=3))
         centres = [kernel // 2 + stride * i for i in range(out)]
         xs, ys = zip(*[(x, y) for x in centres for y in centres], strict=True)
         ax.plot(xs, ys, "o", color="black", ms=7)
@@ -282,7 +338,17 @@ def show_padding(
     default = f"A {kernel} × {kernel} kernel on a {n} × {n} input: one dot per output pixel"
     fig.suptitle(title or default)
     fig.tight_layout()
-    return fig
+    panels = [
+        f"padding {p} and stride {st} give {output_size(n, kernel, p, st)} × "
+        f"{output_size(n, kernel, p, st)}"
+        for p, st in settings
+    ]
+    return set_alt_text(
+        fig,
+        f"Where a {kernel} × {kernel} kernel lands on a {n} × {n} input, one panel per setting: "
+        f"{listing(panels)}. Each panel shows the input in blue inside its hatched padding, the "
+        "first window framed in red and a dot at the centre of every window.",
+    )
 
 
 def show_canvases(
@@ -316,7 +382,8 @@ def show_canvases(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    what = "canvases of two overlapping digits (top, bottom)"
+    return set_alt_text(fig, _reading_of(len(images), what, labels, preds))
 
 
 def show_reading(
@@ -335,12 +402,16 @@ def show_reading(
         shown = image.clone()
         shown[t:] *= 0.15
         ax.imshow(shown.numpy(), cmap="gray", vmin=0, vmax=1)
-        ax.add_patch(plt.Rectangle((-0.5, t - 1.5), 28, 1, fill=False, ec="tab:red", lw=2))
+        ax.add_patch(plt.Rectangle((-0.5, t - 1.5), 28, 1, fill=False, ec=VERMILLION, lw=2))
         ax.set_title(f"step t = {t}")
         ax.axis("off")
     fig.suptitle(title or "What the network has read after step t (row t framed, later rows faded)")
     fig.tight_layout()
-    return fig
+    return set_alt_text(
+        fig,
+        f"One digit drawn {len(after)} times, after steps {listing(after)} of reading it row by "
+        "row: the rows read so far in full, the row of that step framed in red, later rows faded.",
+    )
 
 
 def _box(ax, xy, text, color):
@@ -384,13 +455,13 @@ def show_unrolled(*, steps: int = 4, title: str | None = None) -> Figure:
         _arrow(ax, (x - 0.66, 1.2), (x - 0.34, 1.2))
         ax.text(x - 0.5, 1.02, "$W_{hh}$" if i else "$h_0$", fontsize=11, ha="center")
     for x in range(2, steps + 2):  # the gradient flows back: o -> h_T -> ... -> h_1
-        _arrow(ax, (x, 1.46), (x - 1, 1.46), color="tab:red", ls="--", rad=0.45)
+        _arrow(ax, (x, 1.46), (x - 1, 1.46), color=VERMILLION, ls="--", rad=0.45)
     _box(ax, (steps + 1, 1.2), "$o$", "#e3f1dc")
     _box(ax, (steps + 1, 2.6), "loss", "#f6d5d5")
     _arrow(ax, (steps + 0.34, 1.2), (steps + 0.66, 1.2))
     ax.text(steps + 0.5, 1.02, "$W_{hq}$", fontsize=11, ha="center")
     _arrow(ax, (steps + 0.95, 1.44), (steps + 0.95, 2.36))
-    _arrow(ax, (steps + 1.1, 2.36), (steps + 1.1, 1.44), color="tab:red", ls="--")
+    _arrow(ax, (steps + 1.1, 2.36), (steps + 1.1, 1.44), color=VERMILLION, ls="--")
     ax.text(
         0.6,
         2.6,
@@ -404,4 +475,10 @@ def show_unrolled(*, steps: int = 4, title: str | None = None) -> Figure:
     ax.axis("off")
     ax.set_title(title or f"A recurrent network unrolled over T = {steps} time steps")
     fig.tight_layout()
-    return fig
+    return set_alt_text(
+        fig,
+        f"Diagram of a recurrent network unrolled over {steps} time steps: each input x_t feeds a "
+        "hidden state h_t through the weights W_xh, each hidden state feeds the next through "
+        "W_hh, the last one gives the output o and the loss. Red dashed arrows run back from the "
+        "loss through every hidden state: the way the gradient travels.",
+    )

@@ -1,7 +1,16 @@
-"""One look for every figure: fonts large enough for a projector at 1024 × 768, set once, when
-`mnistlib.plots` is imported."""
+"""One look for every figure: fonts large enough for a projector at 1024 × 768, and lines a reader
+with colour-blindness can tell apart, set once, when `mnistlib.plots` is imported."""
 
 import matplotlib.pyplot as plt
+from cycler import cycler
+
+# Okabe and Ito's eight colours, chosen to stay distinct under every common kind of colour-blindness
+# (black last: it is the colour of the axes). With each colour comes its own line style, so that
+# lines can be told apart in a grey print too.
+BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY_BLUE, YELLOW, BLACK = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
+)  # fmt: skip
+LINE_STYLES = ("-", "--", "-.", ":", "-", "--", "-.", ":")
 
 PROJECTOR = {
     "font.size": 12,
@@ -13,6 +22,11 @@ PROJECTOR = {
     "figure.titlesize": 14,
     "figure.dpi": 80,
     "savefig.dpi": 80,
+    "lines.linewidth": 2,
+    "axes.prop_cycle": cycler(
+        color=[BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY_BLUE, YELLOW, BLACK],
+        linestyle=LINE_STYLES,
+    ),
 }
 MARKERS_UP_TO = 20  # points per curve; longer curves are drawn as plain lines
 

@@ -10,7 +10,10 @@ which every front-end runs through), "Error displaying widget", a cell still bus
 limit or never run, a figure that is missing, empty or blank, a progress
 bar that never moved; it moves every slider and presses every Train/Check button and checks that
 what is shown changes. Then it opens the slide decks of build/slides/ from disk with the network cut
-(the figures must be there) and, when jupyterlab-rise is installed, one notebook in RISE.
+(the figures must be there, every slide must fit a 1024 × 768 screen: each one's height is
+measured) and, when jupyterlab-rise is installed, one notebook in RISE. Last, it audits the HTML
+page of every notebook (build/pages/) with axe-core, the npm package, in the same Chromium: a
+serious or critical violation of WCAG 2.1 A or AA fails, a minor or moderate one is listed.
 
 Screenshots go to build/e2e/ (one full page per notebook, plus widgets, a slide and RISE).
 It stops JupyterLab, its kernels and the browser on every exit path, and checks that none is left.
@@ -40,8 +43,14 @@ from pathlib import Path
 TOP = Path(__file__).resolve().parents[2]
 SHOTS = TOP / "build" / "e2e"
 DECKS = TOP / "build" / "slides"
+PAGES = TOP / "build" / "pages"
 sys.path.insert(0, str(TOP / "tools"))
+import build_slides  # noqa: E402  (in tools/: the decks, the pages and the npm packages they need)
 import slide_metadata  # noqa: E402  (the slide builder's, in tools/)
+
+SCREEN = {"width": 1024, "height": 768}  # a projector's; every slide must fit it
+AXE = {"axe-core": ("4.11.0", "axe-core")}  # the accessibility engine, from npm
+FAILING_IMPACTS = {"serious", "critical"}
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -522,11 +531,71 @@ def check_deck(context, deck: Path, figures: bool = True) -> Report:
             report.problems.append("the deck asks the network for " + ", ".join(scripts))
         report.notes += [f"offline, not shown: {u}" for u in outside if u.startswith("image ")]
         report.notes.append(f"{sections} slides, {len(with_figure)} with a figure")
+        too_tall = page.evaluate(SLIDE_HEIGHTS_JS)
+        for slide in too_tall:
+            report.problems.append(
+                f"slide {slide['h']}.{slide['v']} is {slide['height']} px tall, the screen shows "
+                f"{slide['room']} px: {slide['start']!r}"
+            )
         if with_figure:
             idx = with_figure[min(1, len(with_figure) - 1)]
             page.evaluate(f"() => {{ location.hash = '#/{idx['h']}/{idx['v']}'; }}")
             page.wait_for_timeout(1500)
         page.screenshot(path=SHOTS / f"slides-{deck.name.split('.')[0]}.png")
+    except Exception as error:
+        report.problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+    finally:
+        report.seconds = time.monotonic() - start
+        page.close()
+    return report
+
+
+# Lay out every slide in turn (reveal.js hides all but the nearest) and keep those whose content is
+# taller than the deck's slide, which reveal.js scales to the screen as a whole; an overflowing
+# slide would scroll or be cut. Fragments take their room even before they appear.
+SLIDE_HEIGHTS_JS = """() => {
+  const room = parseFloat(document.querySelector('.reveal .slides').style.height), tall = [];
+  [...document.querySelectorAll('.reveal .slides > section')].forEach((top, h) => {
+    const stack = top.querySelector('section') ? [...top.querySelectorAll('section')] : [top];
+    stack.forEach((slide, v) => {
+      const shown = [top, slide].map(s => [s, s.style.display, s.style.height]);
+      for (const s of [top, slide]) { s.style.display = 'block'; s.style.height = 'auto'; }
+      const height = Math.round(slide.scrollHeight);
+      for (const [s, display, h0] of shown) { s.style.display = display; s.style.height = h0; }
+      if (height > room + 2)
+        tall.push({h, v, height, room, start: slide.innerText.trim().slice(0, 50)});
+    });
+  });
+  return tall;
+}"""
+
+
+def audit_page(context, page_file: Path, axe_js: str) -> Report:
+    """Audit one HTML page with axe-core for WCAG 2.1 A and AA: serious or critical violations
+    are problems, the others notes."""
+    report = Report(f"accessibility {page_file.name}")
+    start = time.monotonic()
+    page = context.new_page()
+    page.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort(),
+    )
+    try:
+        page.goto(page_file.as_uri(), wait_until="load")
+        page.add_script_tag(content=axe_js)
+        violations = page.evaluate(
+            """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a',
+                 'wcag21aa'], resultTypes: ['violations']})).violations.map(v => ({id: v.id,
+                 impact: v.impact, count: v.nodes.length, help: v.help,
+                 example: v.nodes[0].html.slice(0, 120)}))"""
+        )
+        images = page.evaluate("() => [...document.images].filter(i => !i.alt || i.alt.startsWith('No description has been provided')).length")
+        if images:
+            report.problems.append(f"{images} images without alt text")
+        for v in violations:
+            line = f"{v['impact']}: {v['id']} ({v['count']}×): {v['help']}; e.g. {v['example']}"
+            (report.problems if v["impact"] in FAILING_IMPACTS else report.notes).append(line)
+        report.notes.append(f"{len(violations)} kinds of violation, {len(report.problems)} failing")
     except Exception as error:
         report.problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
     finally:
@@ -650,7 +719,7 @@ def run(notebooks: list[Path], timeout: float, workdir: Path) -> list[Report]:
                 if rise_installed() and notebooks:
                     reports.append(check_rise(context, lab, f"notebooks/{notebooks[0].name}", 60))
                     log(summary(reports[-1]).splitlines()[0])
-                deck_context = browser.new_context(viewport={"width": 1280, "height": 800})
+                deck_context = browser.new_context(viewport=SCREEN)
                 for i, nb in enumerate(notebooks):
                     deck = DECKS / f"{nb.stem}.slides.html"
                     if deck.is_file():  # the first deck must show figures, any other its own
@@ -659,6 +728,17 @@ def run(notebooks: list[Path], timeout: float, workdir: Path) -> list[Report]:
                         log(summary(reports[-1]).splitlines()[0])
                     else:
                         reports.append(Report(f"slides {deck.name}", problems=["not built"]))
+                build_slides.fetch_vendor(TOP / "build" / "axe", AXE)
+                axe_js = (TOP / "build" / "axe" / "axe-core" / "axe.min.js").read_text()
+                for nb in notebooks:
+                    page_file = PAGES / f"{nb.stem}.html"
+                    if page_file.is_file():
+                        reports.append(audit_page(deck_context, page_file, axe_js))
+                    else:
+                        reports.append(
+                            Report(f"accessibility {page_file.name}", problems=["not built"])
+                        )
+                    log(summary(reports[-1]).splitlines()[0])
             finally:
                 browser.close()
     finally:
