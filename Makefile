@@ -45,7 +45,8 @@ nbval: data
 
 # Execute every notebook top to bottom on the full data and keep the outputs (what is committed):
 # no progress bars (their saved text would read 0%; fit prints a summary line instead), no
-# per-cell timestamps, and widget ids made stable, so a second run changes only what runs change.
+# per-cell timestamps, and widget ids made stable, so a second run changes only what runs change;
+# then the slide types, which depend on the sizes of the outputs.
 book: data
 	for nb in $(NOTEBOOKS); do \
 		echo "== $$nb"; start=$$(date +%s); \
@@ -54,6 +55,7 @@ book: data
 			--ExecutePreprocessor.record_timing=False \
 			"$$nb" || exit 1; \
 		$(BIN)/python tools/stable_notebook.py "$$nb"; \
+		$(BIN)/python tools/slide_metadata.py "$$nb"; \
 		echo "   $$(( $$(date +%s) - start )) s"; \
 	done
 

@@ -496,10 +496,10 @@ def fit(
     printed at the end.
 
     With `keep_best`, the weights of the epoch with the lowest validation loss
-    (`History.best_epoch`) are put back at the end, and with `progress` a line per epoch gives its
-    validation loss and accuracy, marking each new best; `patience` stops training once that many
-    epochs have passed without a new best. `on_batch` is the hook of `train_one_epoch`: when it
-    returns False, training stops as at Ctrl-C.
+    (`History.best_epoch`) are put back at the end, and the summary says which; while the bar runs,
+    a line per epoch gives its validation loss and accuracy, marking each new best. `patience`
+    stops training once that many epochs have passed without a new best. `on_batch` is the hook of
+    `train_one_epoch`: when it returns False, training stops as at Ctrl-C.
 
     Training needs gradients: with `torch.set_grad_enabled(False)` in effect it raises a
     RuntimeError that says so, rather than switching them on behind your back. Ctrl-C stops
@@ -552,7 +552,7 @@ def fit(
     ):
         raise ValueError(f"patience must be a whole number of epochs, at least 1, got {patience!r}")
     loss_fn = loss_fn or nn.CrossEntropyLoss()
-    history, finished, best_state = History(), 0, None
+    history, finished, best_state, stopped = History(), 0, None, ""
     name = name or type(model).__name__
     batch_scheduler = scheduler if step_every == "batch" else None
     hook = None
@@ -594,11 +594,10 @@ def fit(
                 best = history.best_epoch == history.epochs
                 if best:
                     best_state = copy.deepcopy(model.state_dict())
-                if progress:
+                if not bar.disable:  # live only: a saved output keeps the summary line
                     bar.write(_epoch_line(history, best))
                 if patience is not None and history.epochs - history.best_epoch >= patience:
-                    if progress:
-                        bar.write(f"no improvement for {patience} epochs: stopping")
+                    stopped = f"; stopped early, no improvement for {patience} epochs"
                     break
     except KeyboardInterrupt:
         history.status = "interrupted"
@@ -613,8 +612,14 @@ def fit(
         if best_state is not None:
             model.load_state_dict(best_state)
     if progress:
-        kept = "" if best_state is None else f"; the weights of epoch {history.best_epoch} kept"
-        print(summary(history, name) + kept)
+        best = history.best_epoch
+        kept = (
+            f"; the weights of epoch {best} kept (validation accuracy "
+            f"{history.val_acc[best - 1]:.2f}%)"
+            if best_state is not None
+            else ""
+        )
+        print(summary(history, name) + stopped + kept)
     return history
 
 

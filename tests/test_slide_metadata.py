@@ -1,8 +1,10 @@
 """tools/slide_metadata.py: the slide types `make slides` gives the cells."""
 
+import base64
 import copy
 import importlib.util
 import json
+import struct
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,11 +37,39 @@ def test_a_heading_inside_a_cell_counts_but_not_one_in_a_code_block():
     assert sm.slide_types(cells) == ["slide", "slide", "-"]
 
 
-def test_a_long_section_is_cut_into_subslides_at_markdown_cells():
-    cells = [md("## Long")] + [md("text"), code("plt.plot(x)\nplt.show()")] * 6
+def drawing(source: str, figure_height: int, printed: int = 0) -> dict:
+    """A code cell whose saved outputs are `printed` lines of text and a PNG figure of that height
+    (the PNG's header is all the height estimate reads)."""
+    header = (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", 13)
+        + b"IHDR"
+        + struct.pack(">II", 880, figure_height)
+    )
+    png = base64.b64encode(header + bytes(8)).decode()
+    outputs = (
+        [{"output_type": "stream", "name": "stdout", "text": "x\n" * printed}] if printed else []
+    )
+    outputs.append({"output_type": "display_data", "data": {"image/png": png}, "metadata": {}})
+    return {**code(source), "outputs": outputs}
+
+
+def test_one_figure_per_slide_and_each_takes_its_introduction_along():
+    cells = [md("## Section"), md("Look for this."), drawing("plot(a)", 300),
+             md("Look for that."), drawing("plot(b)", 300), md("Reading it.")]  # fmt: skip
+    assert sm.slide_types(cells) == ["slide", "-", "-", "subslide", "-", "-"]
+    assert sm.figure_heights(cells[2]) == [300]
+    assert sm.figure_heights(drawing("plot(c)", 2000)) == [sm.FIGURE_MAX]  # the deck shrinks it
+
+
+def test_a_cell_that_would_overflow_starts_a_subslide():
+    cells = [md("## Long")] + [drawing("train()", 100, printed=12)] * 4
     types = sm.slide_types(cells)
-    assert types[0] == "slide" and "subslide" in types
-    assert all(t == "-" for t, c in zip(types, cells, strict=True) if c["cell_type"] == "code")
+    assert types[:2] == ["slide", "-"] and types.count("subslide") >= 2
+    assert sm.height(cells[1]) > sm.height(code("train()"))  # the printed lines count
+    long_line = {**code("x"), "outputs": [{"output_type": "stream", "text": "y" * 300}]}
+    short_line = {**code("x"), "outputs": [{"output_type": "stream", "text": "y"}]}
+    assert sm.height(long_line) - sm.height(short_line) == 3 * sm.CODE_LINE  # wrapped
 
 
 def test_apply_touches_only_slideshow_and_a_second_run_changes_nothing():

@@ -45,7 +45,7 @@ OPTIONS = {
     "mathjax_url": "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
     "widget_renderer_url": "vendor/html-manager/dist/embed-amd.js",
     "reveal_width": "1200",  # room for a 100-character line of code beside its prompt
-    "reveal_height": "800",
+    "reveal_height": "900",  # 1200 × 900 is 1024 × 768 scaled: a slide that fits fills the screen
     "reveal_theme": "white",  # its font ships with reveal.js; "simple", the default, is on a CDN
     "reveal_scroll": "True",  # a slide taller than the screen scrolls instead of being cut
     "embed_images": "True",

@@ -11,7 +11,7 @@ The rules (reveal.js via `jupyter nbconvert --to slides`, and RISE, read `metada
 - the Colab install cell (the code cell that mentions `google.colab`) is skipped;
 - every other cell continues the current slide ("-").
 
-Whether a cell fits is worked out in pixels of the deck (build_slides.py: 1200 × 800, shown
+Whether a cell fits is worked out in pixels of the deck (build_slides.py: 1200 × 900, shown
 scaled on a 1024 × 768 screen), from its source and its saved outputs (a figure's own height, the
 lines of text printed), with sizes measured on the decks; the browser test measures the real
 slides. So it runs after `make book`, which calls it, and running it twice changes nothing. It
@@ -30,14 +30,17 @@ from pathlib import Path
 
 # Pixels of a deck's slide, with a margin for the errors of the estimate below (about 60 px at
 # most for nine cells in ten, measured against the rendered decks).
-SLIDE_HEIGHT = 800 - 60
+SLIDE_HEIGHT = 900 - 60
 # Pixels, fitted on the rendered decks of the series: a markdown cell takes MD_LINE per line of
 # MD_WRAP characters, MD_PARAGRAPH per paragraph and MD_HEADING per heading; a code cell CODE_CELL,
-# CODE_LINE per line of source and per line of text output, OUTPUT per output, and its figures
-# their own height, at most FIGURE_MAX (the deck's style shrinks taller ones to that height).
+# CODE_LINE per line of source and per line of text output (which wraps at OUTPUT_WRAP
+# characters), OUTPUT per output, and its figures their own height, at most FIGURE_MAX (the deck's
+# style shrinks taller ones to that height).
 MD_WRAP, MD_LINE, MD_PARAGRAPH, MD_HEADING = 90, 16, 33, 18
-CODE_CELL, CODE_LINE, OUTPUT = 38, 23, 22
+CODE_CELL, CODE_LINE, OUTPUT_WRAP, OUTPUT = 38, 23, 88, 22
 FIGURE_MAX = 420
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET = 700  # an ipywidgets panel (the playground's is the tallest): its saved state has no size
 
 
 def source_of(cell: dict) -> str:
@@ -77,11 +80,13 @@ def figure_heights(cell: dict) -> list[int]:
 
 
 def text_lines(output: dict) -> int:
-    """Lines of text an output prints (a figure's text stand-in not counted)."""
+    """Lines of text an output prints on a slide, long ones wrapped (a figure's text stand-in not
+    counted)."""
     if "image/png" in output.get("data", {}):
         return 0
     text = output.get("text") or output.get("data", {}).get("text/plain", "")
-    return len(("".join(text) if isinstance(text, list) else text).splitlines())
+    lines = ("".join(text) if isinstance(text, list) else text).splitlines()
+    return sum(1 + len(line) // OUTPUT_WRAP for line in lines)
 
 
 def height(cell: dict) -> int:
@@ -93,17 +98,20 @@ def height(cell: dict) -> int:
         headings = sum(line.startswith("#") for line in lines)
         return MD_LINE * wrapped + MD_PARAGRAPH * paragraphs + MD_HEADING * headings
     outputs = cell.get("outputs", [])
-    printed = sum(text_lines(o) for o in outputs)
+    printed = sum(text_lines(o) for o in outputs if WIDGET_VIEW not in o.get("data", {}))
+    panels = sum(WIDGET_VIEW in o.get("data", {}) for o in outputs)
     return (
         CODE_CELL + CODE_LINE * (len(lines) + printed) + OUTPUT * len(outputs)
-        + sum(figure_heights(cell))
+        + sum(figure_heights(cell)) + WIDGET * panels
     )  # fmt: skip
 
 
 def slide_types(cells: list[dict]) -> list[str]:
-    """The slide type of every cell, from the rules in this module's docstring."""
+    """The slide type of every cell, from the rules in this module's docstring. A code cell that
+    must start a sub-slide takes the markdown cell just before it along (its introduction) when
+    both fit on one."""
     types, filled, figure = [], 0, False
-    for cell in cells:
+    for i, cell in enumerate(cells):
         level = heading_level(cell)
         if is_colab_install(cell):
             types.append("skip")
@@ -115,6 +123,10 @@ def slide_types(cells: list[dict]) -> list[str]:
             kind = "subslide"
         else:
             kind = "-"
+        introduced = i and types[-1] == "-" and cells[i - 1]["cell_type"] == "markdown"
+        together = introduced and height(cells[i - 1]) + height(cell) <= SLIDE_HEIGHT
+        if kind == "subslide" and cell["cell_type"] == "code" and together:
+            types[-1], kind, filled, figure = "subslide", "-", height(cells[i - 1]), False
         if kind != "-":
             filled, figure = 0, False
         filled += height(cell)

@@ -7,6 +7,7 @@ Jupyter saves with the picture. Importing this package sets the series' figure s
 from mnistlib.plots.alt_text import add_alt_text_to_outputs, alt_text, set_alt_text
 from mnistlib.plots.curves import (
     plot_accuracy_against,
+    plot_activations,
     plot_batch_losses,
     plot_clipping,
     plot_gradient_norms,
@@ -25,6 +26,7 @@ from mnistlib.plots.images import (
     show_maps,
     show_matrices,
     show_padding,
+    show_pixel_values,
     show_reading,
     show_unrolled,
     show_weights,
@@ -35,6 +37,7 @@ __all__ = [
     "alt_text",
     "legend_outside",
     "plot_accuracy_against",
+    "plot_activations",
     "plot_batch_losses",
     "plot_clipping",
     "plot_confusion_matrix",
@@ -51,6 +54,7 @@ __all__ = [
     "show_maps",
     "show_matrices",
     "show_padding",
+    "show_pixel_values",
     "show_reading",
     "show_unrolled",
     "set_alt_text",

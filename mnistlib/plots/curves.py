@@ -296,3 +296,40 @@ def plot_accuracy_against(results: Mapping, *, xlabel: str, title: str | None = 
     ]
     set_alt_text(fig, f"A line chart of the test accuracy against {xlabel}: {listing(ends)}.")
     return fig
+
+
+def plot_activations(z: torch.Tensor, curves: Mapping, *, title: str | None = None) -> Figure:
+    """Activation functions (left) and their derivatives (right) against the pre-activation `z`,
+    given as {name: (values, derivatives)}, each a tensor of the length of `z`."""
+    z = torch.as_tensor(z).detach().cpu()
+    runs = one_or_many(curves, tuple, "a pair (values, derivatives)")
+    fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    ends = []
+    for name, (values, slopes) in runs.items():
+        values, slopes = (torch.as_tensor(v).detach().cpu() for v in (values, slopes))
+        if values.shape != z.shape or slopes.shape != z.shape:
+            raise ValueError(
+                f"{name}: expected values and derivatives of shape {tuple(z.shape)} like z, got "
+                f"{tuple(values.shape)} and {tuple(slopes.shape)}"
+            )
+        ax_f.plot(z, values, label=name or None)
+        ax_d.plot(z, slopes, label=name or None)
+        ends.append(
+            f"{name or 'the function'}'s derivative runs from {slopes[0]:.2g} at z = {z[0]:g} to "
+            f"{slopes[-1]:.2g} at z = {z[-1]:g}, at most {slopes.max():.2g}"
+        )
+    ax_f.set(title="Activation functions", xlabel="pre-activation z", ylabel="σ(z)", ylim=(-1.5, 3))
+    ax_d.set(
+        title="Their derivatives", xlabel="pre-activation z", ylabel="dσ/dz", ylim=(-0.05, 1.5)
+    )
+    for ax in (ax_f, ax_d):
+        ax.grid(alpha=0.3)
+    if any(runs):
+        ax_f.legend(loc="upper left")
+    if title:
+        fig.suptitle(title)
+    return set_alt_text(
+        fig,
+        f"Two line charts against z: the activation functions {listing(list(runs))} on the "
+        f"left, their derivatives on the right. {'; '.join(ends)}.",
+    )

@@ -99,6 +99,54 @@ def _reading_of(n: int, what: str, labels, preds) -> str:
     )
 
 
+def show_pixel_values(
+    image: torch.Tensor, *, label: int | None = None, rows: int = 10, title: str | None = None
+) -> Figure:
+    """A digit (28 × 28, values 0-255) beside an enlarged view of the first `rows` rows of its ink,
+    the value of every inked pixel written on it; a box on the digit marks the enlarged part."""
+    image = _as_cpu(image).squeeze()
+    if image.shape != (28, 28) or image.dtype != torch.uint8:
+        raise ValueError(
+            f"expected one raw image, uint8 of shape (28, 28), got {image.dtype} "
+            f"{tuple(image.shape)}; take it from dataset.data, before any transform"
+        )
+    ink = image.nonzero()  # (row, column) of every non-zero pixel
+    if len(ink) == 0:
+        raise ValueError("the image is blank: there is no ink to enlarge")
+    top, left, right = int(ink[:, 0].min()), int(ink[:, 1].min()), int(ink[:, 1].max())
+    bottom = min(top + rows - 1, 27)
+    fig, (ax_all, ax_box) = plt.subplots(
+        1, 2, figsize=(11, 4.4), width_ratios=(1, 3.3), layout="constrained"
+    )
+    ax_all.imshow(image, cmap="gray_r")
+    box = (left - 0.5, top - 0.5), right - left + 1, bottom - top + 1
+    ax_all.add_patch(Rectangle(*box, fill=False, ec=VERMILLION, lw=2))
+    named = f", label {label}" if label is not None else ""
+    ax_all.set(title=f"The digit{named}", xlabel="column", ylabel="row")
+    extent = (left - 0.5, right + 0.5, bottom + 0.5, top - 0.5)
+    ax_box.imshow(image[top : bottom + 1, left : right + 1], cmap="gray_r", extent=extent)
+    for row, col in ink[ink[:, 0] <= bottom].tolist():
+        value = int(image[row, col])
+        color = "white" if value > 128 else "black"
+        ax_box.text(col, row, value, ha="center", va="center", fontsize=10, color=color)
+    ax_box.set(
+        title="Inside the box: the value of each pixel (0-255)",
+        xlabel="column (pixel)",
+        ylabel="row (pixel)",
+        xticks=range(left, right + 1, 2),
+        yticks=range(top, bottom + 1),
+    )
+    if title:
+        fig.suptitle(title)
+    kind = f"a handwritten {label}" if label is not None else "a handwritten digit"
+    return set_alt_text(
+        fig,
+        f"A 28 × 28 image of {kind} with a box around rows {top} to {bottom} of its ink; beside "
+        "it, that box enlarged with the value of each inked pixel written on it, from "
+        f"{int(image[image > 0].min())} to {int(image.max())}; the background is 0.",
+    )
+
+
 def show_failures(
     model: nn.Module, loader: Iterable, *, n: int = 16, ncols: int = 8, title: str | None = None
 ) -> Figure:
