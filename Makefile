@@ -32,7 +32,8 @@ lint: $(STAMP)
 
 # Two test processes share the two cores, so each gets one thread: PyTorch's default of one
 # thread per core makes small tensor operations wait on each other and run many times slower.
-unit: $(STAMP)
+# Some tests run a notebook, so the data comes first.
+unit: data
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 -W error tests
 
 # Every result a markdown cell states (a percentage, a time, a loss) is printed by a cell above it.

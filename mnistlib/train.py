@@ -298,6 +298,7 @@ def train_one_epoch(
     *,
     max_norm: float | None = None,
     on_batch: Callable[[Step], bool | None] | None = None,
+    count_batch: Callable[[int], None] | None = None,
 ) -> tuple[float, float]:
     """Train for one pass over `loader`; return accuracy (%) and mean loss over the pass.
 
@@ -306,7 +307,8 @@ def train_one_epoch(
     With `max_norm`, a gradient whose norm is larger is scaled down to that norm before the update.
     After each update `on_batch` gets the `Step`; when it returns False the epoch ends there, and
     the figures returned cover the batches trained. The model is put back in training mode after
-    the hook, so that the hook may evaluate it.
+    the hook, so that the hook may evaluate it. `count_batch` gets the number of each batch once it
+    is trained, and nothing else costs extra (a progress bar).
 
     Gradients must be switched on (a RuntimeError says so otherwise); a loss of NaN or inf raises
     `Diverged`, or a ValueError naming the batch when its images hold NaN or inf.
@@ -364,6 +366,8 @@ def train_one_epoch(
         loss_sum += value * len(y)
         if batch_losses is not None:
             batch_losses.append(value)
+        if count_batch is not None:
+            count_batch(number)
         if on_batch is not None:
             if on_batch(Step(number, value, grad_norm)) is False:
                 break
@@ -562,9 +566,12 @@ def fit(
             if on_batch(step) is False:
                 raise KeyboardInterrupt  # the hook said stop: end as at Ctrl-C
 
-    bar = progress_bar(range(epochs), name, "epoch", progress)
+    # The bar counts batches, so that a long epoch shows it is moving.
+    per_epoch = len(train_loader) if hasattr(train_loader, "__len__") else None
+    bar = progress_bar(None, name, "batch", progress, total=per_epoch and epochs * per_epoch)
     try:
-        for _ in bar:
+        for epoch in range(1, epochs + 1):
+            bar.set_description(f"{name}, epoch {epoch}/{epochs}")
             finished, rate = len(history.batch_loss), optimizer.param_groups[0]["lr"]
             start = time.perf_counter()
             acc, loss = train_one_epoch(
@@ -575,6 +582,7 @@ def fit(
                 history.batch_loss,
                 batch_scheduler,
                 on_batch=hook,
+                count_batch=lambda _: bar.update(),
             )
             measured = {"lr": rate, "seconds": time.perf_counter() - start}
             measured.update(train_acc=acc, train_loss=loss)
@@ -659,10 +667,13 @@ def train_steps(
     return losses, norms
 
 
-def progress_bar(steps: Iterable, desc: str, unit: str, show: bool = True) -> tqdm:
-    """A tqdm bar over `steps`, hidden when `show` is False or `TQDM_DISABLE` is set (make book)."""
+def progress_bar(
+    steps: Iterable | None, desc: str, unit: str, show: bool = True, total: int | None = None
+) -> tqdm:
+    """A tqdm bar over `steps` (or one to update by hand up to `total`), hidden when `show` is
+    False or `TQDM_DISABLE` is set (make book)."""
     hidden = os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
-    return tqdm(steps, desc=desc, unit=unit, disable=hidden or not show)
+    return tqdm(steps, desc=desc, unit=unit, total=total, disable=hidden or not show)
 
 
 def summary(history, name: str = "") -> str:

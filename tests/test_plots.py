@@ -161,7 +161,7 @@ def test_plot_batch_losses_smooths_each_run_and_labels_the_axes():
     assert list(a_line.get_ydata()) == [1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]
     assert ax.get_xlabel() == "iteration (mini-batch)"
     assert ax.get_ylabel().startswith("training loss")
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert [t.get_text() for t in ax.figure.legends[0].get_texts()] == ["a", "b"]
 
 
 def test_plot_batch_losses_shrinks_the_window_for_a_short_run():
@@ -203,7 +203,7 @@ def test_plot_history_labels_every_axis_and_draws_each_run():
     assert loss_ax.get_xlabel() == acc_ax.get_xlabel() == "epoch"
     assert len(loss_ax.lines) == 4  # training and validation for each run
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels[:2] == ["SGD, training", "SGD, validation"]
+    assert labels == ["SGD", "Adam", "training", "validation"]  # a colour per run, a style per set
 
 
 def test_long_curves_have_no_markers():
@@ -254,7 +254,7 @@ def test_show_maps_and_accuracy_plot_are_labelled():
         "test accuracy (%)",
         "T",
     )
-    assert ax.get_legend().get_texts()[0].get_text() == "MLP"
+    assert ax.figure.legends[0].get_texts()[0].get_text() == "MLP"
     plt.close("all")
 
 
@@ -294,7 +294,7 @@ def test_plot_perplexity_puts_each_measure_at_the_end_of_its_epoch():
     line = ax.get_lines()[0]
     assert list(line.get_xdata()) == [3, 6]
     assert list(line.get_ydata()) == pytest.approx([2.718281828, 1.648721271])
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+    assert [t.get_text() for t in ax.figure.legends[0].get_texts()] == [
         "GRU",
         "uniform (10.0)",
         "bigram (4.0)",
@@ -336,7 +336,7 @@ def test_plot_per_step_takes_one_curve_or_several():
         title="T",
     )
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["RNN", "LSTM"]
+    assert [t.get_text() for t in ax.figure.legends[0].get_texts()] == ["RNN", "LSTM"]
     assert (ax.get_ylabel(), ax.get_xlabel(), ax.get_title(), ax.get_yscale()) == (
         "accuracy (%)",
         "rows read, k",

@@ -89,7 +89,7 @@ def test_runs_are_kept_for_comparison_until_cleared(trainer):
     fig = widgets.draw(trainer.runs)
     assert isinstance(fig, Figure) and fig not in [plt.figure(n) for n in plt.get_fignums()]
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend[:2] == [f"{labels[0]}, training", f"{labels[0]}, validation"]
+    assert legend == [*labels, f"{labels[1]} (2)", "training", "validation"]
     assert [ax.get_ylabel() for ax in fig.axes] == [
         "cross-entropy loss (mean per image)",
         "accuracy (%)",
@@ -103,7 +103,7 @@ def test_a_rate_far_too_large_ends_the_run_as_diverged(trainer):
     run = trainer.train_run(Config(lr=1e30, epochs=3, batch_size=50, normalize=False))
     assert run.history.status == "diverged"
     labels = [t.get_text() for t in widgets.draw(trainer.runs).legends[0].get_texts()]
-    assert labels[0].endswith("(diverged), training")
+    assert labels[0].endswith("(diverged)")
 
 
 def test_configs_build_each_model_and_name_it():

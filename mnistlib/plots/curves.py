@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from mnistlib.plots.alt_text import listing, set_alt_text
 from mnistlib.plots.style import MARKERS_UP_TO, legend_outside
@@ -39,7 +40,8 @@ def _named_runs(histories) -> dict[str, History]:
 
 def plot_history(histories, *, figure: Figure | None = None, title: str | None = None) -> Figure:
     """Loss and accuracy per epoch, training (solid) and validation (dashed), for one run or several
-    runs given as {name: history} (a History or an experiments.Run); one legend below the panels.
+    runs given as {name: history} (a History or an experiments.Run); one legend below the panels,
+    a colour per run and a line style for training and for validation.
     It draws on `figure` when one is given (a plain matplotlib Figure, which a widget can draw
     outside pyplot), else on a new pyplot figure."""
     runs = _named_runs(histories)
@@ -65,7 +67,15 @@ def plot_history(histories, *, figure: Figure | None = None, title: str | None =
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    # One entry per run (its colour) and one per line style, not one per line: a legend of twelve
+    # entries would take more room than the curves.
+    handles = [Line2D([], [], color=colors[i % len(colors)]) for i, name in enumerate(runs) if name]
+    labels = [name for name in runs if name]
+    styles = [("-", "training")] + [("--", "validation")] * any(h.val_loss for h in runs.values())
+    handles += [Line2D([], [], color="gray", ls=ls) for ls, _ in styles]
+    labels += [label for _, label in styles]
+    ncols = min(len(labels), 5 if max(map(len, labels)) <= 20 else 2)  # long names: two columns
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncols)
     if title:
         fig.suptitle(title)
     ends = [

@@ -37,5 +37,9 @@ def use_projector_style() -> None:
 
 
 def legend_outside(ax: plt.Axes) -> None:
-    """Put the legend of `ax` to the right of the plot, where it cannot hide data."""
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    """Put the legend of `ax` below its figure, across the whole width, where it can neither hide
+    data nor take width from the plot (the figure gets the constrained layout that places it)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if ax.figure.get_layout_engine() is None:
+        ax.figure.set_layout_engine("constrained")
+    ax.figure.legend(handles, labels, loc="outside lower center", ncols=min(3, len(labels)))
