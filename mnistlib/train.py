@@ -647,23 +647,30 @@ def train_steps(
     optimizer: torch.optim.Optimizer,
     steps: int,
     max_norm: float | None = None,
+    progress: bool = True,
 ) -> tuple[list[float], list[float]]:
     """Train with cross entropy for `steps` batches, over as many epochs of `loader` as that
     takes; return the loss and the gradient norm (before any clipping) of each batch. With
-    `max_norm`, larger gradients are scaled down to that norm."""
+    `max_norm`, larger gradients are scaled down to that norm. With `progress`, a bar counts the
+    batches while it trains (unless `TQDM_DISABLE` is set)."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a whole number of at least 1, got {steps!r}")
     losses, norms = [], []
+    bar = progress_bar(None, "training", "batch", progress, total=steps)
 
     def keep(step: Step) -> bool:
         losses.append(step.loss)
         norms.append(step.grad_norm)
+        bar.update()
         return len(losses) < steps
 
-    while len(losses) < steps:
-        train_one_epoch(
-            model, loader, nn.CrossEntropyLoss(), optimizer, max_norm=max_norm, on_batch=keep
-        )
+    try:
+        while len(losses) < steps:
+            train_one_epoch(
+                model, loader, nn.CrossEntropyLoss(), optimizer, max_norm=max_norm, on_batch=keep
+            )
+    finally:
+        bar.close()
     return losses, norms
 
 

@@ -522,10 +522,11 @@ def check_deck(context, deck: Path, figures: bool = True) -> Report:
         )
         if not with_figure and figures:
             report.problems.append("no slide shows a figure (an image with natural width > 0)")
-        if page.evaluate("() => /\\$[^$]+\\$/.test(document.body.innerText)") and not page.evaluate(
-            "() => !!document.querySelector('.MathJax, .MathJax_CHTML, mjx-container')"
-        ):
-            report.notes.append("the math was not typeset by MathJax")
+        # Maths in $...$ must be typeset by the MathJax shipped with the deck (the network is cut).
+        typeset = "() => !!document.querySelector('.MathJax, .MathJax_CHTML, mjx-container')"
+        raw_math = "() => /\\$[^$]+\\$/.test(document.body.innerText)"
+        if page.evaluate(raw_math) and not wait_for(lambda: page.evaluate(typeset), 20):
+            report.problems.append("the math was not typeset by MathJax (offline)")
         scripts = [u for u in outside if not u.startswith("image ")]
         if scripts:
             report.problems.append("the deck asks the network for " + ", ".join(scripts))
