@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -489,11 +489,24 @@ def committed_figures(notebook: Path) -> int:
     return sum(1 for o in outputs if "image/png" in o.get("data", {}))
 
 
+@contextmanager
+def checking(report: Report, page):
+    """Run a check of `page`: an error becomes a problem of `report` (the other checks still
+    run); on every way out the seconds are recorded and the page is closed."""
+    start = time.monotonic()
+    try:
+        yield
+    except Exception as error:
+        report.problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+    finally:
+        report.seconds = time.monotonic() - start
+        page.close()
+
+
 def check_deck(context, deck: Path, figures: bool = True) -> Report:
     """Open a slide deck from disk with the network cut: slides there, figures shown (when the
     notebook has figures among its committed outputs)."""
     report = Report(f"slides {deck.name}")
-    start = time.monotonic()
     page = context.new_page()
     outside: list[str] = []
 
@@ -504,7 +517,7 @@ def check_deck(context, deck: Path, figures: bool = True) -> Report:
         return r.abort()
 
     page.route("**/*", route)
-    try:
+    with checking(report, page):
         page.goto(deck.as_uri(), wait_until="load")
         ready = "() => !!document.querySelector('.reveal.ready')"
         if not wait_for(lambda: page.evaluate(ready), 30):
@@ -543,11 +556,6 @@ def check_deck(context, deck: Path, figures: bool = True) -> Report:
             page.evaluate(f"() => {{ location.hash = '#/{idx['h']}/{idx['v']}'; }}")
             page.wait_for_timeout(1500)
         page.screenshot(path=SHOTS / f"slides-{deck.name.split('.')[0]}.png")
-    except Exception as error:
-        report.problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
-    finally:
-        report.seconds = time.monotonic() - start
-        page.close()
     return report
 
 
@@ -575,13 +583,12 @@ def audit_page(context, page_file: Path, axe_js: str) -> Report:
     """Audit one HTML page with axe-core for WCAG 2.1 A and AA: serious or critical violations
     are problems, the others notes."""
     report = Report(f"accessibility {page_file.name}")
-    start = time.monotonic()
     page = context.new_page()
     page.route(
         "**/*",
         lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort(),
     )
-    try:
+    with checking(report, page):
         page.goto(page_file.as_uri(), wait_until="load")
         page.add_script_tag(content=axe_js)
         violations = page.evaluate(
@@ -600,11 +607,6 @@ def audit_page(context, page_file: Path, axe_js: str) -> Report:
             line = f"{v['impact']}: {v['id']} ({v['count']}×): {v['help']}; e.g. {v['example']}"
             (report.problems if v["impact"] in FAILING_IMPACTS else report.notes).append(line)
         report.notes.append(f"{len(violations)} kinds of violation, {len(report.problems)} failing")
-    except Exception as error:
-        report.problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
-    finally:
-        report.seconds = time.monotonic() - start
-        page.close()
     return report
 
 
