@@ -363,3 +363,38 @@ def test_show_canvases_refuses_what_is_no_canvas():
         plots.show_canvases(torch.zeros(2, 42, 27), torch.zeros(2, 2))
     with pytest.raises(ValueError, match="labels \\(N, 2\\), got \\(2, 42, 28\\) and \\(2,\\)"):
         plots.show_canvases(torch.zeros(2, 42, 28), torch.zeros(2))
+
+
+def test_show_pixel_values_writes_the_value_of_every_inked_pixel_of_the_first_rows():
+    image = torch.zeros(28, 28, dtype=torch.uint8)
+    image[4, 10:13] = torch.tensor([7, 200, 255])  # the first row of ink
+    image[20, 11] = 99  # far below the first 3 rows: not enlarged
+    fig = plots.show_pixel_values(image, label=7, rows=3)
+    whole, box = fig.axes
+    assert whole.get_title() == "The digit, label 7"
+    assert sorted(t.get_text() for t in box.texts) == ["200", "255", "7"]
+    assert [t.get_color() for t in box.texts if t.get_text() == "255"] == ["white"]
+    assert "rows 4 to 6" in plots.alt_text(fig) and "from 7 to 255" in plots.alt_text(fig)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (torch.rand(28, 28), "uint8 of shape \\(28, 28\\), got torch.float32"),
+        (torch.zeros(2, 28, 28, dtype=torch.uint8), "got torch.uint8 \\(2, 28, 28\\)"),
+        (torch.zeros(28, 28, dtype=torch.uint8), "blank"),
+    ],
+)
+def test_show_pixel_values_refuses_what_is_no_raw_digit(bad, message):
+    with pytest.raises(ValueError, match=message):
+        plots.show_pixel_values(bad)
+
+
+def test_plot_activations_draws_each_function_and_its_derivative():
+    z = torch.linspace(-2, 2, 5)
+    fig = plots.plot_activations(z, {"ReLU": (z.clamp(min=0), (z > 0).float())})
+    left, right = fig.axes
+    assert list(left.lines[0].get_ydata()) == [0, 0, 0, 1, 2]
+    assert list(right.lines[0].get_ydata()) == [0, 0, 0, 1, 1]
+    with pytest.raises(ValueError, match="ReLU: expected values and derivatives of shape \\(5,\\)"):
+        plots.plot_activations(z, {"ReLU": (z, z[:3])})

@@ -325,7 +325,7 @@ def plot_activations(z: torch.Tensor, curves: Mapping, *, title: str | None = No
         ax_f.plot(z, values, label=name or None)
         ax_d.plot(z, slopes, label=name or None)
         ends.append(
-            f"{name or 'the function'}'s derivative runs from {slopes[0]:.2g} at z = {z[0]:g} to "
+            f"{name or 'the function'} from {slopes[0]:.2g} at z = {z[0]:g} to "
             f"{slopes[-1]:.2g} at z = {z[-1]:g}, at most {slopes.max():.2g}"
         )
     ax_f.set(title="Activation functions", xlabel="pre-activation z", ylabel="σ(z)", ylim=(-1.5, 3))
@@ -341,5 +341,5 @@ def plot_activations(z: torch.Tensor, curves: Mapping, *, title: str | None = No
     return set_alt_text(
         fig,
         f"Two line charts against z: the activation functions {listing(list(runs))} on the "
-        f"left, their derivatives on the right. {'; '.join(ends)}.",
+        f"left, their derivatives on the right. The derivatives: {'; '.join(ends)}.",
     )

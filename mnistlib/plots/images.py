@@ -91,7 +91,7 @@ def _reading_of(n: int, what: str, labels, preds) -> str:
         return f"{n} {what} in a grid, labelled {listing(true, most=16)}."
     guess = [" ".join(map(str, torch.as_tensor(p).flatten().tolist())) for p in preds[:n]]
     wrong = [f"{t} read as {g}" for g, t in zip(guess, true, strict=True) if g != t]
-    summary = f"{n - len(wrong)} read right, {len(wrong)} wrong"
+    summary = f"{n - len(wrong)} read right, {len(wrong)} wrong" if len(wrong) < n else "all wrong"
     return (
         f"{n} {what} in a grid, each titled with the prediction and the true label in brackets: "
         + summary
@@ -118,13 +118,13 @@ def show_pixel_values(
     fig, (ax_all, ax_box) = plt.subplots(
         1, 2, figsize=(11, 4.4), width_ratios=(1, 3.3), layout="constrained"
     )
-    ax_all.imshow(image, cmap="gray_r")
+    ax_all.imshow(image.numpy(), cmap="gray_r")
     box = (left - 0.5, top - 0.5), right - left + 1, bottom - top + 1
     ax_all.add_patch(Rectangle(*box, fill=False, ec=VERMILLION, lw=2))
     named = f", label {label}" if label is not None else ""
     ax_all.set(title=f"The digit{named}", xlabel="column", ylabel="row")
     extent = (left - 0.5, right + 0.5, bottom + 0.5, top - 0.5)
-    ax_box.imshow(image[top : bottom + 1, left : right + 1], cmap="gray_r", extent=extent)
+    ax_box.imshow(image[top : bottom + 1, left : right + 1].numpy(), cmap="gray_r", extent=extent)
     for row, col in ink[ink[:, 0] <= bottom].tolist():
         value = int(image[row, col])
         color = "white" if value > 128 else "black"
