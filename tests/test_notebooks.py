@@ -139,3 +139,10 @@ def test_headings_links_and_figures_reach_a_screen_reader(notebook):
     assert figures_without_alt_text(notebook_cells) == [], (
         f"{notebook.name}: figures without alt text"
     )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_cell_has_its_own_id(notebook):
+    ids = [cell.get("id") for cell in cells(notebook)]
+    assert None not in ids, f"{notebook.name}: a cell without an id (nbformat 4.5 needs one)"
+    assert len(set(ids)) == len(ids), f"{notebook.name}: two cells share an id"
