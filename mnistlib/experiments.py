@@ -60,6 +60,7 @@ def run(
     weight_decay: float = 0.0,
     normalize: bool = True,
     schedule: Callable[[torch.optim.Optimizer, int], Any] | None = None,
+    label_smoothing: float = 0.0,
     seed: int = 0,
     device=None,
     progress: bool = True,
@@ -69,6 +70,8 @@ def run(
     """Seed, build `make_model()` and an in-memory loader of `train_data`, fit; return the `Run`.
 
     `schedule(optimizer, total_batches)`, when given, returns a scheduler stepped after every batch.
+    `label_smoothing` trains on targets that give that much of the probability to the other digits
+    (`nn.CrossEntropyLoss(label_smoothing=...)`, which then also measures the validation loss).
     The same seed gives the same initial weights and the same batch order. A loss of NaN or inf
     raises `train.Diverged`; with `keep_diverged`, the Run is returned instead, its history (the
     epochs finished before) marked 'diverged'.
@@ -103,6 +106,7 @@ def run(
             step_every="batch",
             progress=progress,
             name=name,
+            loss_fn=nn.CrossEntropyLoss(label_smoothing=label_smoothing),
         )
     except train.Diverged as exc:
         if not keep_diverged:
@@ -113,7 +117,8 @@ def run(
 
 def compare(configs: Mapping[str, Mapping[str, Any]], **common) -> dict[str, Run]:
     """Run each named config (the keyword arguments of `run` that differ) with the `common` ones;
-    print one line per run as it finishes, so a long comparison is never silent.
+    each run shows its progress bar while it trains and one line when it finishes, so a long
+    comparison is never silent.
 
     A run whose loss becomes NaN or inf is kept, marked 'diverged', and the others go on. Ctrl-C
     stops the comparison: it returns the runs so far (the one it stopped marked 'interrupted') and
@@ -128,7 +133,13 @@ def compare(configs: Mapping[str, Mapping[str, Any]], **common) -> dict[str, Run
                 f"run {name!r}: expected its settings as a dict such as {{'lr': 0.01}}, "
                 f"got {type(config).__name__}"
             )
-        settings[name] = {**common, **config, "progress": False, "keep_diverged": True}
+        settings[name] = {
+            "progress": True,
+            "name": str(name),
+            **common,
+            **config,
+            "keep_diverged": True,
+        }
         try:
             inspect.signature(run).bind(**settings[name])
         except TypeError as exc:
@@ -139,8 +150,9 @@ def compare(configs: Mapping[str, Mapping[str, Any]], **common) -> dict[str, Run
     runs = {}
     try:
         for name, arguments in settings.items():
-            runs[name] = run(**arguments)
-            print(train.summary(runs[name], name), flush=True)
+            runs[name] = run(**arguments)  # with progress, its bar runs and fit prints its line
+            if not arguments["progress"] or runs[name].history.status == "diverged":
+                print(train.summary(runs[name], name), flush=True)
             if runs[name].history.status == "interrupted":
                 break
     except KeyboardInterrupt:

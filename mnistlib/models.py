@@ -191,7 +191,7 @@ def conv_block(c_in: int, c_out: int, batch_norm: bool, padding: int = 0) -> lis
 
 class ConvNet(nn.Module):
     """Two convolution blocks without padding (28 → 26 → 13 → 11 → 5), a hidden linear layer of
-    `hidden` units with dropout 0.5, and 10 outputs: 225,034 parameters with the defaults.
+    `hidden` units with `dropout` (0.5), and 10 outputs: 225,034 parameters with the defaults.
 
     `hidden_relu=False` drops the ReLU after the hidden layer, which makes it linear;
     `batch_norm=True` puts `BatchNorm2d` between each convolution and its ReLU.
@@ -203,12 +203,15 @@ class ConvNet(nn.Module):
         hidden: int = 128,
         hidden_relu: bool = True,
         batch_norm: bool = False,
+        dropout: float = 0.5,
     ):
         super().__init__()
         if len(channels) != 2 or min(channels) < 1 or hidden < 1:
             raise ValueError(
                 f"expected two channel counts >= 1 and hidden >= 1, got {channels} and {hidden}"
             )
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout is a probability from 0 to below 1, got {dropout!r}")
         c1, c2 = channels
         self.layers = nn.Sequential(
             *conv_block(1, c1, batch_norm),  # 28 → 26 → 13; 32·9 + 32 = 320
@@ -216,7 +219,7 @@ class ConvNet(nn.Module):
             nn.Flatten(),
             nn.Linear(c2 * 5 * 5, hidden),  # 1,600·128 + 128 = 204,928
             *([nn.ReLU()] if hidden_relu else []),
-            nn.Dropout(0.5),
+            nn.Dropout(dropout),
             nn.Linear(hidden, 10),  # 128·10 + 10 = 1,290
         )
 

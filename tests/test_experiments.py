@@ -6,7 +6,7 @@ import torch
 from conftest import tiny_mnist
 from torch import nn
 
-from mnistlib import experiments, models, plots, train
+from mnistlib import data, experiments, models, plots, train
 
 
 def blow_up(optimizer, total):
@@ -203,3 +203,18 @@ def test_run_refuses_a_device_this_machine_lacks(monkeypatch):
 def test_compare_refuses_settings_that_are_no_dict():
     with pytest.raises(TypeError, match="run 'a': expected its settings as a dict .* got float"):
         experiments.compare({"a": 0.1}, make_model=models.SoftmaxRegression)
+
+
+def test_label_smoothing_trains_on_softened_targets():
+    train_data = tiny_mnist(40, seed=1)
+    runs = {
+        s: experiments.run(models.SoftmaxRegression, train_data, epochs=1, batch_size=40,
+                           lr=1e-12, label_smoothing=s, progress=False)
+        for s in (0.0, 0.1)
+    }  # fmt: skip
+    X, y = next(iter(data.InMemoryLoader(train_data, 40, normalize=True)))
+    logits = runs[0.0].model(X)  # the same seed: both start from these weights
+    for s, r in runs.items():
+        expected = nn.CrossEntropyLoss(label_smoothing=s)(logits, y).item()
+        assert r.history.batch_loss[0] == pytest.approx(expected, rel=1e-4)
+    assert runs[0.1].history.batch_loss[0] != pytest.approx(runs[0.0].history.batch_loss[0])

@@ -397,3 +397,10 @@ def test_char_lm_refuses_wrong_input():
         models.CharLM(5, "rnn")
     with pytest.raises(ValueError, match="vocab_size must be a whole number >= 2"):
         models.CharLM(1)
+
+
+def test_convnet_takes_its_dropout_rate():
+    assert models.ConvNet(dropout=0.0).layers[-2].p == 0.0
+    assert models.ConvNet().layers[-2].p == 0.5
+    with pytest.raises(ValueError, match="dropout is a probability from 0 to below 1, got 1.5"):
+        models.ConvNet(dropout=1.5)

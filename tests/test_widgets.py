@@ -3,6 +3,7 @@ without a browser (runs, stopping between batches, runs kept for comparison), an
 buttons driven from Python."""
 
 import io
+import threading
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -140,8 +141,15 @@ def test_the_stop_button_stops_a_run():
     panel.buttons[1].click()  # Stop, pressed before the run starts: the next run clears it
     assert panel.stop.is_set()
     panel.controls["epochs"].value = 20
+    clicked, train_run = threading.Event(), panel.trainer.train_run
+
+    def after_the_click(config, on_epoch=None, on_batch=None):  # the run waits for the click
+        return train_run(config, on_epoch, lambda step: clicked.wait(30) and on_batch(step))
+
+    panel.trainer.train_run = after_the_click
     panel.start()
     panel.buttons[1].click()
+    clicked.set()
     panel.thread.join(timeout=60)
     (run,) = panel.trainer.runs.values()
     assert run.history.status == "interrupted"
