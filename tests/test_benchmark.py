@@ -4,6 +4,7 @@ import contextlib
 import importlib.util
 from pathlib import Path
 
+import pytest
 import torch
 from conftest import tiny_mnist
 
@@ -42,6 +43,7 @@ def test_seconds_to_accuracy_is_counted_until_the_target_is_first_reached(monkey
     monkeypatch.setattr(benchmark.train, "train_one_epoch", lambda *args, **kwargs: (0.0, 0.0))
     data_ = tiny_mnist(64)
     reached, per_epoch = benchmark.seconds_to_accuracy(data_, data_, target=99.0, batch_size=32)
+    # the fast recipe trains 3 epochs
     assert per_epoch == [98.5, 99.2, 99.4]
     assert reached is not None and 0 < reached < 1  # two epochs that do nothing
     never = iter([90.0] * 3)
@@ -49,12 +51,17 @@ def test_seconds_to_accuracy_is_counted_until_the_target_is_first_reached(monkey
     assert benchmark.seconds_to_accuracy(data_, data_, batch_size=32)[0] is None
 
 
-def test_seconds_to_accuracy_trains_the_fast_recipe_on_real_batches():
+@pytest.mark.parametrize("recipe", list(benchmark.RECIPES))
+def test_seconds_to_accuracy_trains_each_recipe_on_real_batches(recipe):
     data_ = tiny_mnist(64)
     reached, per_epoch = benchmark.seconds_to_accuracy(
-        data_, data_, target=0.0, epochs=1, batch_size=32
+        data_, data_, recipe, target=0.0, epochs=1, batch_size=32
     )
     assert len(per_epoch) == 1 and 0 <= per_epoch[0] <= 100 and reached > 0
+    assert (
+        len(benchmark.seconds_to_accuracy(data_, data_, recipe, target=101.0)[1])
+        == (benchmark.RECIPES[recipe][2])
+    )  # the recipe's own number of epochs
 
 
 def test_busy_processes_run_during_the_block_and_are_gone_after():
