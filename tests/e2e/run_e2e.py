@@ -13,7 +13,8 @@ what is shown changes. Then it opens the slide decks of build/slides/ from disk 
 (the figures must be there, every slide must fit a 1024 × 768 screen: each one's height is
 measured) and, when jupyterlab-rise is installed, one notebook in RISE. Last, it audits the HTML
 page of every notebook (build/pages/) with axe-core, the npm package, in the same Chromium: a
-serious or critical violation of WCAG 2.1 A or AA fails, a minor or moderate one is listed.
+serious or critical violation of WCAG 2.1 A or AA fails, a minor or moderate one is listed; and
+the page nbconvert's stock template makes of the first notebook must fail the same audit.
 
 Screenshots go to build/e2e/ (one full page per notebook, plus widgets, a slide and RISE).
 It stops JupyterLab, its kernels and the browser on every exit path, and checks that none is left.
@@ -610,6 +611,23 @@ def audit_page(context, page_file: Path, axe_js: str) -> Report:
     return report
 
 
+def audit_control(context, notebook: Path, workdir: Path, axe_js: str) -> Report:
+    """The audit must fail the page nbconvert's stock template makes of `notebook` (grey prompts,
+    figures without alt text), or it is not auditing at all."""
+    report = Report(f"accessibility control {notebook.stem} (stock template)")
+    subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "html", "--log-level=ERROR",
+         f"--output-dir={workdir / 'stock'}", str(notebook)],
+        check=True,
+    )  # fmt: skip
+    audited = audit_page(context, workdir / "stock" / f"{notebook.stem}.html", axe_js)
+    report.seconds = audited.seconds
+    if not audited.problems:
+        report.problems.append("the audit passed a page it must fail: is axe-core running?")
+    report.notes.append(f"failed as it must, on {len(audited.problems)} counts")
+    return report
+
+
 def check_rise(context, lab: Lab, rel: str, timeout: float, slides: int = 3) -> Report:
     """Present a notebook with RISE: the JupyterLab preview (Alt+R), then the full-screen
     slideshow, running the code of the first `slides` slides live (Ctrl+Enter in each cell)."""
@@ -744,6 +762,9 @@ def run(notebooks: list[Path], timeout: float, workdir: Path) -> list[Report]:
                         reports.append(
                             Report(f"accessibility {page_file.name}", problems=["not built"])
                         )
+                    log(summary(reports[-1]).splitlines()[0])
+                if notebooks:  # the control: a page of nbconvert's stock template must fail
+                    reports.append(audit_control(deck_context, notebooks[0], workdir, axe_js))
                     log(summary(reports[-1]).splitlines()[0])
             finally:
                 browser.close()
