@@ -110,27 +110,28 @@ def slide_types(cells: list[dict]) -> list[str]:
     """The slide type of every cell, from the rules in this module's docstring. A code cell that
     must start a sub-slide takes the markdown cell just before it along (its introduction) when
     both fit on one."""
-    types, filled, figure = [], 0, False
+    types, filled, figure, last = [], 0, False, 0  # last: the height of the cell before
     for i, cell in enumerate(cells):
         level = heading_level(cell)
         if is_colab_install(cell):
             types.append("skip")
             continue
-        draws = bool(figure_heights(cell))
+        size, draws = height(cell), bool(figure_heights(cell))
         if level in (1, 2):
             kind = "slide"
-        elif level == 3 or (filled and (filled + height(cell) > SLIDE_HEIGHT or draws and figure)):
+        elif level == 3 or (filled and (filled + size > SLIDE_HEIGHT or draws and figure)):
             kind = "subslide"
         else:
             kind = "-"
         introduced = i and types[-1] == "-" and cells[i - 1]["cell_type"] == "markdown"
-        together = introduced and height(cells[i - 1]) + height(cell) <= SLIDE_HEIGHT
+        together = introduced and last + size <= SLIDE_HEIGHT  # the introduction comes along
         if kind == "subslide" and cell["cell_type"] == "code" and together:
-            types[-1], kind, filled, figure = "subslide", "-", height(cells[i - 1]), False
+            types[-1], kind, filled, figure = "subslide", "-", last, False
         if kind != "-":
             filled, figure = 0, False
-        filled += height(cell)
+        filled += size
         figure = figure or draws
+        last = size
         types.append(kind)
     return types
 
