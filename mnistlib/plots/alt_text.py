@@ -26,7 +26,7 @@ def set_alt_text(fig: Figure, text: str) -> Figure:
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"alt text must be a non-empty string, got {text!r}")
     setattr(fig, ATTRIBUTE, " ".join(text.split()))
-    add_alt_text_to_outputs()
+    add_alt_text_to_outputs()  # before a `plt.show()` in the cell that set up the inline backend
     return fig
 
 
