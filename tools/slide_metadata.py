@@ -34,8 +34,8 @@ SLIDE_HEIGHT = 900 - 60
 # Pixels, fitted on the rendered decks of the series: a markdown cell takes MD_LINE per line of
 # MD_WRAP characters, MD_PARAGRAPH per paragraph and MD_HEADING per heading; a code cell CODE_CELL,
 # CODE_LINE per line of source and per line of text output (which wraps at OUTPUT_WRAP
-# characters), OUTPUT per output, and its figures their own height, at most FIGURE_MAX (the deck's
-# style shrinks taller ones to that height).
+# characters), OUTPUT per output, and its figures their own height, at most FIGURE_MAX (the decks'
+# style, tools/offline.html.j2, shrinks taller ones to that height).
 MD_WRAP, MD_LINE, MD_PARAGRAPH, MD_HEADING = 90, 16, 33, 18
 CODE_CELL, CODE_LINE, OUTPUT_WRAP, OUTPUT = 38, 23, 88, 22
 FIGURE_MAX = 420
