@@ -53,7 +53,7 @@ book: data
 		echo "== $$nb"; start=$$(date +%s); \
 		env -u MNISTLIB_QUICK TQDM_DISABLE=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.store_widget_state=True \
-			--ExecutePreprocessor.record_timing=False \
+			--ExecutePreprocessor.record_timing=True \
 			"$$nb" || exit 1; \
 		$(BIN)/python tools/stable_notebook.py "$$nb"; \
 		$(BIN)/python tools/slide_metadata.py "$$nb"; \

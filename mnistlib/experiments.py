@@ -61,6 +61,7 @@ def run(
     normalize: bool = True,
     schedule: Callable[[torch.optim.Optimizer, int], Any] | None = None,
     label_smoothing: float = 0.0,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     seed: int = 0,
     device=None,
     progress: bool = True,
@@ -72,6 +73,7 @@ def run(
     `schedule(optimizer, total_batches)`, when given, returns a scheduler stepped after every batch.
     `label_smoothing` trains on targets that give that much of the probability to the other digits
     (`nn.CrossEntropyLoss(label_smoothing=...)`, which then also measures the validation loss).
+    `augment` changes every training batch, as in `data.InMemoryLoader(augment=...)`.
     The same seed gives the same initial weights and the same batch order. A loss of NaN or inf
     raises `train.Diverged`; with `keep_diverged`, the Run is returned instead, its history (the
     epochs finished before) marked 'diverged'.
@@ -88,7 +90,7 @@ def run(
     train.set_seed(seed)
     net = make_model().to(device)
     loader = data.InMemoryLoader(
-        train_data, batch_size, shuffle=True, normalize=normalize, device=device
+        train_data, batch_size, shuffle=True, normalize=normalize, device=device, augment=augment
     )
     val_loader = None
     if val_data is not None:

@@ -183,6 +183,12 @@ class SmallCNN(nn.Module):
         return self.layers(X)
 
 
+def check_dropout(dropout) -> None:
+    """Raise unless `dropout` is a probability from 0 to below 1."""
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout is a probability from 0 to below 1, got {dropout!r}")
+
+
 def conv_block(c_in: int, c_out: int, batch_norm: bool, padding: int = 0) -> list[nn.Module]:
     """3×3 convolution, optional `BatchNorm2d`, ReLU and 2×2 max pooling, as a list of layers."""
     norm = [nn.BatchNorm2d(c_out)] if batch_norm else []
@@ -210,8 +216,7 @@ class ConvNet(nn.Module):
             raise ValueError(
                 f"expected two channel counts >= 1 and hidden >= 1, got {channels} and {hidden}"
             )
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout is a probability from 0 to below 1, got {dropout!r}")
+        check_dropout(dropout)
         c1, c2 = channels
         self.layers = nn.Sequential(
             *conv_block(1, c1, batch_norm),  # 28 → 26 → 13; 32·9 + 32 = 320
@@ -255,7 +260,7 @@ class TwoDigitMLP(nn.Module):
 class TwoDigitCNN(nn.Module):
     """For canvases of two digits (N, 1, height, 28): blocks of 3×3 convolution with padding 1
     (which keeps the size), ReLU and 2×2 max pooling (42 × 28 → 21 × 14 → 10 × 7 → 5 × 3 with
-    three blocks), a hidden layer of `hidden` units with ReLU and dropout 0.5, and 20 outputs
+    three blocks), a hidden layer of `hidden` units with ReLU and `dropout` (0.5), and 20 outputs
     returned as (2N, 10), top and bottom digit of each canvas in turn. The size of the hidden
     layer's input follows from the output-size rule. `batch_norm=True` puts `BatchNorm2d`
     between each convolution and its ReLU."""
@@ -266,12 +271,14 @@ class TwoDigitCNN(nn.Module):
         hidden: int = 256,
         batch_norm: bool = False,
         height: int = 42,
+        dropout: float = 0.5,
     ):
         super().__init__()
         if not channels or min(channels) < 1 or hidden < 1:
             raise ValueError(
                 f"expected channel counts >= 1 and hidden >= 1, got {channels} and {hidden}"
             )
+        check_dropout(dropout)
         self.height = height
         layers, rows, cols = [], height, 28
         for c_in, c_out in zip((1, *channels), channels, strict=False):
@@ -283,7 +290,7 @@ class TwoDigitCNN(nn.Module):
             nn.Flatten(),
             nn.Linear(channels[-1] * rows * cols, hidden),  # 64·5·3 = 960 → 256: 246,016
             nn.ReLU(),
-            nn.Dropout(0.5),
+            nn.Dropout(dropout),
             nn.Linear(hidden, 20),  # 256·20 + 20 = 5,140
         )
 

@@ -36,3 +36,33 @@ def test_random_moves_follow_the_global_seed_and_keep_shape():
 def test_transform_rejects_a_single_image():
     with pytest.raises(ValueError, match=r"float batch of shape \(B, C, H, W\), got \(28, 28\)"):
         augment.transform(torch.rand(28, 28), dx=1)
+
+
+def test_random_shifts_move_each_image_by_whole_pixels_within_the_range():
+    X = torch.zeros(200, 1, 28, 28)
+    X[:, 0, 10, 5] = 1.0
+    torch.manual_seed(0)
+    moved = augment.random_shifts(2)(X)
+    assert moved.shape == X.shape
+    rows, cols = torch.nonzero(moved[:, 0] == 1.0)[:, 1:].T  # exactly one pixel per image
+    assert len(rows) == 200 and torch.equal(moved.sum(dim=(1, 2, 3)), torch.ones(200))
+    dy, dx = rows - 10, cols - 5
+    assert set(dy.tolist()) == set(dx.tolist()) == {-2, -1, 0, 1, 2}  # every shift drawn
+
+
+def test_random_shifts_move_the_whole_image_and_keep_channels_apart():
+    X = torch.arange(2 * 3 * 5 * 4, dtype=torch.float32).view(2, 3, 5, 4)
+    torch.manual_seed(3)
+    moved = augment.random_shifts(1)(X)
+    torch.manual_seed(3)
+    dx, dy = torch.randint(-1, 2, (2, 2, 1)).squeeze(-1)
+    for b in range(2):  # against augment.transform, which moves whole pixels exactly
+        expected = augment.transform(X[b : b + 1], dx=float(dx[b]), dy=float(dy[b]))
+        torch.testing.assert_close(moved[b : b + 1], expected)
+
+
+def test_random_shifts_reject_a_fraction_of_a_pixel_and_a_single_image():
+    with pytest.raises(ValueError, match="whole number of pixels >= 0, got 1.5"):
+        augment.random_shifts(1.5)
+    with pytest.raises(ValueError, match=r"batch of shape \(B, C, H, W\), got \(28, 28\)"):
+        augment.random_shifts(2)(torch.rand(28, 28))

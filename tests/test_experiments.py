@@ -218,3 +218,24 @@ def test_label_smoothing_trains_on_softened_targets():
         expected = nn.CrossEntropyLoss(label_smoothing=s)(logits, y).item()
         assert r.history.batch_loss[0] == pytest.approx(expected, rel=1e-4)
     assert runs[0.1].history.batch_loss[0] != pytest.approx(runs[0.0].history.batch_loss[0])
+
+
+def test_run_trains_on_the_batches_its_augment_gives():
+    train_data = tiny_mnist(40, seed=1)
+    seen = []
+
+    def blank(X):
+        seen.append(tuple(X.shape))
+        return torch.zeros_like(X)
+
+    r = experiments.run(models.SoftmaxRegression, train_data, epochs=1, batch_size=40,
+                        lr=1e-12, augment=blank, progress=False)  # fmt: skip
+    assert seen == [(40, 1, 28, 28)]
+    # The one batch holds every image, blanked and then normalized: the loss of the first step is
+    # that of the initial weights (the same seed) on 40 blank images with their labels.
+    train.set_seed(0)
+    initial = models.SoftmaxRegression()
+    blank_images = torch.full((40, 1, 28, 28), (0 - data.MEAN) / data.STD)
+    labels = data.to_tensors(train_data)[1]
+    expected = nn.CrossEntropyLoss()(initial(blank_images), labels).item()
+    assert r.history.batch_loss[0] == pytest.approx(expected, rel=1e-4)

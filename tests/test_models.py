@@ -399,8 +399,11 @@ def test_char_lm_refuses_wrong_input():
         models.CharLM(1)
 
 
-def test_convnet_takes_its_dropout_rate():
-    assert models.ConvNet(dropout=0.0).layers[-2].p == 0.0
-    assert models.ConvNet().layers[-2].p == 0.5
+@pytest.mark.parametrize("build", [models.ConvNet, models.TwoDigitCNN])
+def test_cnns_take_their_dropout_rate(build):
+    assert build(dropout=0.0).layers[-2].p == 0.0
+    assert build().layers[-2].p == 0.5
     with pytest.raises(ValueError, match="dropout is a probability from 0 to below 1, got 1.5"):
-        models.ConvNet(dropout=1.5)
+        build(dropout=1.5)
+    with pytest.raises(ValueError, match="got True"):
+        build(dropout=True)
