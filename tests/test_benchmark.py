@@ -116,3 +116,19 @@ def test_the_table_names_the_wait_setting_in_force(monkeypatch):
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     monkeypatch.delenv(benchmark.threads.SETTING[0])
     assert benchmark.wait_setting() == "OMP_WAIT_POLICY=ACTIVE (your own)"
+
+
+def test_two_digit_recipe_trains_one_pass_and_reports_both_digits(monkeypatch):
+    steps = []
+    real_step = torch.optim.Adam.step
+    monkeypatch.setattr(
+        torch.optim.Adam, "step", lambda self, *a, **k: steps.append(1) or real_step(self, *a, **k)
+    )
+    data_ = tiny_mnist(64)
+    top, bottom, seconds = benchmark.two_digit_recipe(data_, data_, pairings=(1, 2), batch_size=32)
+    assert len(steps) == 2 * 64 // 32  # one pass over the canvases of both pairings
+    assert 0 <= top <= 100 and 0 <= bottom <= 100 and seconds > 0
+
+
+def test_range_of_gives_the_median_and_the_spread():
+    assert benchmark.range_of([3.0, 1.0, 2.5], "%") == "2.50% (1.00-3.00%)"
