@@ -10,6 +10,14 @@ import torch
 import torch.nn.functional as F
 
 
+def check_batch(X, floating: bool = False) -> None:
+    """Raise unless `X` is a batch of images (B, C, H, W), of a float dtype when `floating`."""
+    if not isinstance(X, torch.Tensor) or X.ndim != 4 or (floating and not X.is_floating_point()):
+        shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
+        kind = "a float batch" if floating else "a batch"
+        raise ValueError(f"expected {kind} of shape (B, C, H, W), got {shape}")
+
+
 def transform(
     X: torch.Tensor,
     degrees: float | torch.Tensor = 0.0,
@@ -22,9 +30,7 @@ def transform(
 
     Whole-pixel shifts without rotation move pixels exactly; other moves interpolate bilinearly.
     """
-    if not isinstance(X, torch.Tensor) or X.ndim != 4 or not X.is_floating_point():
-        shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
-        raise ValueError(f"expected a float batch of shape (B, C, H, W), got {shape}")
+    check_batch(X, floating=True)
     B, _, H, W = X.shape
     angle, dx, dy = (
         torch.as_tensor(v, dtype=X.dtype, device=X.device).expand(B)
@@ -75,9 +81,7 @@ def random_shifts(max_shift: int = 2) -> Callable[[torch.Tensor], torch.Tensor]:
         raise ValueError(f"expected a whole number of pixels >= 0, got {max_shift!r}")
 
     def augment(X: torch.Tensor) -> torch.Tensor:
-        if not isinstance(X, torch.Tensor) or X.ndim != 4:
-            shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
-            raise ValueError(f"expected a batch of shape (B, C, H, W), got {shape}")
+        check_batch(X)
         B, _, H, W = X.shape
         m = max_shift
         padded = F.pad(X, (m, m, m, m))
