@@ -132,3 +132,4 @@ def test_two_digit_recipe_trains_one_pass_and_reports_both_digits(monkeypatch):
 
 def test_range_of_gives_the_median_and_the_spread():
     assert benchmark.range_of([3.0, 1.0, 2.5], "%") == "2.50% (1.00-3.00%)"
+    assert benchmark.range_of([7.8, 7.62, 7.75], " s", 1) == "7.8 s (7.6-7.8 s)"

@@ -6,8 +6,8 @@ load affects both alike; each model is timed `--repeats` times per pipeline, and
 the median and the spread (lowest to highest) of the speed-up over those pairs. A second table
 compares the convolutional networks with their weights and inputs stored channels-last, a third
 gives the seconds of training notebook 05's three recipes need to reach 99.0% test accuracy and
-their final test accuracy (and the two-digit CNN's accuracy on each digit),
-and a fourth times an epoch alone against beside two busy processes, as on a shared machine.
+their final test accuracy (and the two-digit CNN's accuracy on each digit), and a fourth times
+an epoch alone against beside two busy processes, as on a shared machine.
 
 Run with `make bench` or `python tools/benchmark.py [--batch-size 128] [--repeats 5]`;
 `--only shared` (or `pipelines`, `layouts`, `accuracy`) prints one table.
@@ -111,10 +111,10 @@ def seconds_to_accuracy(
     return next(reached, None), history.val_acc, sum(history.seconds)
 
 
-def range_of(values: list[float], unit: str = "") -> str:
-    """'median (lowest-highest)' of `values`, two decimals, each followed by `unit`."""
+def range_of(values: list[float], unit: str = "", decimals: int = 2) -> str:
+    """'median (lowest-highest)' of `values`, with `decimals` decimals, each followed by `unit`."""
     low, mid, high = min(values), statistics.median(values), max(values)
-    return f"{mid:.2f}{unit} ({low:.2f}-{high:.2f}{unit})"
+    return f"{mid:.{decimals}f}{unit} ({low:.{decimals}f}-{high:.{decimals}f}{unit})"
 
 
 def two_digit_recipe(
@@ -188,9 +188,8 @@ def print_seconds_to_accuracy(train_ds, test_ds, repeats: int, target: float = 9
             f"after median {range_of(totals, ' s')} of training"
         )
         if times:
-            spread = f"{min(times):.1f}-{max(times):.1f} s"
             print(
-                f"{recipe}: median {statistics.median(times):.1f} s ({spread}), "
+                f"{recipe}: median {range_of(times, ' s', 1)}, "
                 f"{len(times)} of {repeats} runs; {final}\n"
             )
         else:
