@@ -81,7 +81,7 @@ def seconds_to_accuracy(
     batch_size: int = 128,
     seed: int = 0,
     epochs: int | None = None,
-) -> tuple[float | None, list[float]]:
+) -> tuple[float | None, list[float], float]:
     """Training seconds until a recipe of notebook 05 (`RECIPES`; `epochs` replaces its own)
     first reaches `target`% test accuracy, or None; the test accuracy after each epoch; and the
     seconds of the whole training."""
